@@ -1,0 +1,56 @@
+"""The harness's exception tree, drawn in one place.
+
+`HarnessError` and its children are for the user (exit codes 2 and 3, or an `error` verdict);
+`CheckFailed` and `NotApplicable` are how checks speak and never reach the user as exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.http import Exchange
+
+
+class HarnessError(Exception):
+    """Base of the errors a user may see."""
+
+
+class ConfigError(HarnessError):
+    """Bad command line or configuration (exit code 2). The message names the flag or key."""
+
+
+class TargetError(HarnessError):
+    """The target could not be reached or answered unusably (exit code 3, or an `error` verdict)."""
+
+
+class EgressRefused(TargetError):
+    """A URL pointed where the egress policy forbids (link-local, cloud metadata, private)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"refused to contact {url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class NotApplicable(Exception):
+    """The capability a check needs is absent; becomes `skip` with this reason."""
+
+
+class CheckFailed(Exception):
+    """A check's finding: what was expected, what happened, and the exchanges that show it."""
+
+    def __init__(
+        self,
+        *,
+        expected: str,
+        actual: str,
+        evidence: Sequence[Exchange] = (),
+        message: str | None = None,
+    ) -> None:
+        self.expected = expected
+        self.actual = actual
+        self.evidence = tuple(evidence)
+        self.message = message or f"expected {expected}; got {actual}"
+        super().__init__(self.message)

@@ -1,0 +1,375 @@
+"""The one HTTP layer.
+
+Every request the harness sends goes through `HttpClient`, which
+- records it as a redacted `Exchange` (the evidence checks judge and reports show),
+- registers the secrets it carries or receives in the run's `SecretVault`,
+- applies a per-request timeout and the run's overall deadline,
+- reads at most `max_body` bytes (a huge document or an endless SSE stream cannot exhaust the run),
+- refuses destinations the `EgressPolicy` forbids, and never follows redirects by itself
+  (flows follow them hop by hop, so every hop is recorded and checked).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shlex
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+
+from harness.egress import EgressPolicy
+from harness.errors import TargetError
+from harness.redact import SecretVault, fingerprint_field, fingerprint_fields
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_MAX_BODY = 1024 * 1024
+EXCERPT_CHARS = 2000
+Headers = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordedRequest:
+    method: str
+    url: str
+    headers: Headers
+    body_excerpt: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordedResponse:
+    status: int
+    headers: Headers
+    body_excerpt: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exchange:
+    """One request and what came back (or the transport error), with every secret fingerprinted."""
+
+    request: RecordedRequest
+    response: RecordedResponse | None
+    error: str | None = None
+    elapsed_s: float = 0.0
+
+    def summary(self) -> str:
+        outcome = self.error if self.response is None else str(self.response.status)
+        return f"{self.request.method} {self.request.url} -> {outcome}"
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "request": {
+                "method": self.request.method,
+                "url": self.request.url,
+                "headers": dict(self.request.headers),
+                **(
+                    {"body_excerpt": self.request.body_excerpt} if self.request.body_excerpt else {}
+                ),
+            }
+        }
+        if self.response is not None:
+            out["response"] = {
+                "status": self.response.status,
+                "headers": dict(self.response.headers),
+                "body_excerpt": self.response.body_excerpt,
+            }
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+    def curl(self) -> str:
+        """A reproduction; fingerprinted credentials become `$TOKEN`-style placeholders."""
+        parts = ["curl", "-i", "-X", self.request.method, shlex.quote(self.request.url)]
+        for name, value in self.request.headers:
+            if name.lower() in {"content-length", "host", "accept-encoding", "connection"}:
+                continue
+            if name.lower() == "authorization" and " sha256:" in value:
+                value = value.split(" ", 1)[0] + " $TOKEN"
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+        if self.request.body_excerpt:
+            parts += ["--data", shlex.quote(self.request.body_excerpt)]
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Response:
+    """What a flow sees: the real body (in memory only) plus the redacted exchange."""
+
+    status: int
+    headers: httpx.Headers = field(repr=False)
+    body: bytes = field(repr=False)
+    url: str
+    exchange: Exchange
+    truncated: bool = False
+
+    def header(self, name: str) -> str | None:
+        value: str | None = self.headers.get(name)
+        return value
+
+    def header_all(self, name: str) -> list[str]:
+        return self.headers.get_list(name)
+
+    @property
+    def content_type(self) -> str:
+        return (self.headers.get("content-type") or "").split(";")[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> object:
+        """The parsed JSON body, or None when it is not JSON."""
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def json_object(self) -> dict[str, object] | None:
+        parsed = self.json()
+        return parsed if isinstance(parsed, dict) else None
+
+    def json_str(self, key: str) -> str | None:
+        obj = self.json_object()
+        value = obj.get(key) if obj else None
+        return value if isinstance(value, str) else None
+
+    def summary(self) -> str:
+        kind = self.content_type or "no content-type"
+        error = self.json_str("error")
+        return f"{self.status} {kind}" + (f" error={error}" if error else "")
+
+
+class Deadline:
+    """The run's overall time budget; every request's timeout is capped by what remains."""
+
+    def __init__(self, seconds: float) -> None:
+        self._end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self._end - time.monotonic()
+
+
+ReadUntil = Callable[[bytes], bool]
+
+
+class HttpClient:
+    """Async HTTP client for one run. Construct with `async with HttpClient(...) as http:`."""
+
+    def __init__(
+        self,
+        *,
+        vault: SecretVault,
+        policy: EgressPolicy,
+        deadline: Deadline | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        max_body: int = DEFAULT_MAX_BODY,
+        user_agent: str = "mcp-auth-harness",
+        max_connections: int = 32,
+    ) -> None:
+        self.vault = vault
+        self.policy = policy
+        self.deadline = deadline
+        self.timeout_s = timeout_s
+        self.max_body = max_body
+        self._client = httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=timeout_s,
+            headers={"user-agent": user_agent},
+            limits=httpx.Limits(max_connections=max_connections),
+            trust_env=False,
+            # No shared cookie jar: flows of different users and clients run concurrently, so
+            # each flow carries its own cookies explicitly (see `CookieJar` in harness.oauth).
+            cookies=httpx.Cookies(CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))),
+        )
+        self._recorders: list[Callable[[Exchange], None]] = []
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._client.aclose()
+
+    def add_recorder(self, recorder: Callable[[Exchange], None]) -> None:
+        """Call `recorder` with every exchange (transcripts, progress)."""
+        self._recorders.append(recorder)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+        params: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+        json_body: object = None,
+        content: bytes | None = None,
+        timeout_s: float | None = None,
+        max_body: int | None = None,
+        read_until: ReadUntil | None = None,
+    ) -> Response:
+        """Send one request. Transport failures raise `TargetError` after being recorded."""
+        await self.policy.check(url)
+        if params:
+            self.vault.add_fields(params)
+            url = _with_query(url, params)
+        body, content_type = _encode_body(form, json_body, content)
+        if form:
+            self.vault.add_fields(form)
+        if isinstance(json_body, dict):
+            self.vault.add_fields(json_body)
+        request = self._client.build_request(method, url, headers=headers, content=body)
+        if content_type and "content-type" not in request.headers:
+            request.headers["content-type"] = content_type
+        _register_header_secrets(self.vault, request.headers)
+        timeout = self._timeout(timeout_s)
+        limit = self.max_body if max_body is None else max_body
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout):
+                response = await self._client.send(request, stream=True)
+                try:
+                    raw, truncated = await _read_capped(response, limit, read_until)
+                finally:
+                    await response.aclose()
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            self._record(request, None, None, f"timed out after {timeout:.1f}s", started)
+            raise TargetError(
+                f"{method} {self.vault.redact_url(url)} timed out after {timeout:.1f}s"
+            ) from exc
+        except httpx.HTTPError as exc:
+            reason = f"{type(exc).__name__}: {self.vault.redact(str(exc)) or 'connection failed'}"
+            self._record(request, None, None, reason, started)
+            raise TargetError(f"{method} {self.vault.redact_url(url)} failed: {reason}") from exc
+        _register_response_secrets(self.vault, response, raw)
+        exchange = self._record(request, response, raw, None, started)
+        return Response(
+            status=response.status_code,
+            headers=response.headers,
+            body=raw,
+            url=str(request.url),
+            exchange=exchange,
+            truncated=truncated,
+        )
+
+    def _timeout(self, timeout_s: float | None) -> float:
+        timeout = self.timeout_s if timeout_s is None else timeout_s
+        if self.deadline is not None:
+            remaining = self.deadline.remaining()
+            if remaining <= 0:
+                raise TargetError("the run's deadline passed before this request could be sent")
+            timeout = min(timeout, remaining)
+        return timeout
+
+    def _record(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        raw: bytes | None,
+        error: str | None,
+        started: float,
+    ) -> Exchange:
+        vault = self.vault
+        recorded_request = RecordedRequest(
+            method=request.method,
+            url=vault.redact_url(str(request.url)),
+            headers=_redact_headers(vault, request.headers),
+            body_excerpt=_excerpt(vault, request.content, request.headers.get("content-type")),
+        )
+        recorded_response = None
+        if response is not None:
+            recorded_response = RecordedResponse(
+                status=response.status_code,
+                headers=_redact_headers(vault, response.headers),
+                body_excerpt=_excerpt(vault, raw or b"", response.headers.get("content-type")),
+            )
+        exchange = Exchange(
+            request=recorded_request,
+            response=recorded_response,
+            error=error,
+            elapsed_s=round(time.monotonic() - started, 4),
+        )
+        log.debug("%s", exchange.summary())
+        for recorder in self._recorders:
+            recorder(exchange)
+        return exchange
+
+
+def _with_query(url: str, params: Mapping[str, str]) -> str:
+    separator = "&" if urlsplit(url).query else "?"
+    return url + separator + urlencode(list(params.items()))
+
+
+def _encode_body(
+    form: Mapping[str, str] | None, json_body: object, content: bytes | None
+) -> tuple[bytes | None, str | None]:
+    if form is not None:
+        return urlencode(list(form.items())).encode(), "application/x-www-form-urlencoded"
+    if json_body is not None:
+        return json.dumps(json_body).encode(), "application/json"
+    return content, None
+
+
+async def _read_capped(
+    response: httpx.Response, limit: int, read_until: ReadUntil | None
+) -> tuple[bytes, bool]:
+    chunks = bytearray()
+    async for chunk in response.aiter_bytes():
+        chunks.extend(chunk)
+        if len(chunks) >= limit:
+            return bytes(chunks[:limit]), True
+        if read_until is not None and read_until(bytes(chunks)):
+            break
+    return bytes(chunks), False
+
+
+def _register_header_secrets(vault: SecretVault, headers: httpx.Headers) -> None:
+    for name, value in headers.multi_items():
+        if name.lower() in {"authorization", "proxy-authorization"}:
+            vault.add(value.partition(" ")[2].strip() or value)
+        elif name.lower() == "cookie":
+            for pair in value.split(";"):
+                vault.add(pair.partition("=")[2].strip())
+
+
+def _register_response_secrets(vault: SecretVault, response: httpx.Response, raw: bytes) -> None:
+    for value in response.headers.get_list("set-cookie"):
+        vault.add(value.split(";", 1)[0].partition("=")[2].strip())
+    location = response.headers.get("location")
+    if location:
+        vault.add_fields(dict(parse_qsl(urlsplit(location).query)))
+        vault.add_fields(dict(parse_qsl(urlsplit(location).fragment)))
+    if "json" in (response.headers.get("content-type") or ""):
+        try:
+            parsed = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return
+        if isinstance(parsed, dict):
+            vault.add_fields(parsed)
+
+
+def _redact_headers(vault: SecretVault, headers: httpx.Headers) -> Headers:
+    return tuple((name, vault.redact_header(name, value)) for name, value in headers.multi_items())
+
+
+def _excerpt(vault: SecretVault, raw: bytes, content_type: str | None) -> str:
+    if not raw:
+        return ""
+    text = raw[: EXCERPT_CHARS * 4].decode("utf-8", "replace")
+    kind = (content_type or "").lower()
+    if "x-www-form-urlencoded" in kind:
+        pairs = parse_qsl(text, keep_blank_values=True)
+        text = urlencode([(k, fingerprint_field(k, v)) for k, v in pairs], safe=":/")
+    elif "json" in kind:
+        # A truncated or broken document keeps its text; the pattern-based redaction still applies.
+        with contextlib.suppress(ValueError):
+            text = json.dumps(fingerprint_fields(json.loads(text)))
+    text = vault.redact(text)
+    return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")

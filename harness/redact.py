@@ -1,0 +1,140 @@
+"""Secrets never leave memory: one place turns them into fingerprints.
+
+A `SecretVault` belongs to one run. Flows and the HTTP layer register every secret they see
+(tokens, codes, verifiers, client secrets, passwords, cookies); `redact()` replaces each
+occurrence in any text with `sha256:<first 8 hex digits>`. Known secret-bearing fields are
+fingerprinted structurally too, and anything shaped like a JWT is fingerprinted even if nobody
+registered it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+SECRET_FIELDS = frozenset(
+    {
+        "code",
+        "code_verifier",
+        "client_secret",
+        "password",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "token",
+        "assertion",
+        "subject_token",
+        "csrf_token",
+        "registration_access_token",
+    }
+)
+SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
+_JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+_FINGERPRINT = re.compile(r"^sha256:[0-9a-f]{8}$")
+MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
+
+
+def fingerprint(secret: str) -> str:
+    """The only form in which a secret may appear in output."""
+    return "sha256:" + hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+class SecretVault:
+    """The secrets seen during one run, and the redaction that hides them."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+        self._pattern: re.Pattern[str] | None = None
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str | None) -> None:
+        if not secret or len(secret) < MIN_SECRET_LENGTH or _FINGERPRINT.match(secret):
+            return
+        with self._lock:
+            if secret not in self._secrets:
+                self._secrets.add(secret)
+                self._pattern = None
+
+    def add_fields(self, fields: Mapping[str, object]) -> None:
+        """Register the values of secret-bearing fields of a form, query or JSON object."""
+        for key, value in fields.items():
+            if key.lower() in SECRET_FIELDS and isinstance(value, str):
+                self.add(value)
+
+    def __contains__(self, secret: str) -> bool:
+        return secret in self._secrets
+
+    def redact(self, text: str) -> str:
+        pattern = self._compiled()
+        if pattern is not None:
+            text = pattern.sub(lambda m: fingerprint(m.group(0)), text)
+        return _JWT_SHAPE.sub(lambda m: fingerprint(m.group(0)), text)
+
+    def redact_url(self, url: str) -> str:
+        parts = urlsplit(url)
+        if not parts.query:
+            return self.redact(url)
+        query = [
+            (k, fingerprint_field(k, v)) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        return self.redact(urlunsplit(parts._replace(query=urlencode(query, safe=":/"))))
+
+    def redact_header(self, name: str, value: str) -> str:
+        lowered = name.lower()
+        if lowered in {"authorization", "proxy-authorization"}:
+            scheme, _, credentials = value.partition(" ")
+            if not credentials:
+                return fingerprint(value) if value else value
+            return f"{scheme} {fingerprint(credentials.strip())}" if credentials.strip() else value
+        if lowered in {"cookie", "set-cookie"}:
+            return _redact_cookie(value)
+        if lowered == "location":
+            return self.redact_url(value)
+        return self.redact(value)
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        with self._lock:
+            if self._pattern is None and self._secrets:
+                longest_first = sorted(self._secrets, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(s) for s in longest_first))
+            return self._pattern
+
+
+def fingerprint_field(key: str, value: str) -> str:
+    """The value of a form or query field, fingerprinted when the field carries a secret."""
+    return fingerprint(value) if key.lower() in SECRET_FIELDS and value else value
+
+
+def fingerprint_fields(document: object) -> object:
+    """A JSON document with the values of secret-bearing fields fingerprinted, at any depth."""
+    if isinstance(document, dict):
+        return {
+            key: fingerprint(value)
+            if key.lower() in SECRET_FIELDS and isinstance(value, str) and value
+            else fingerprint_fields(value)
+            for key, value in document.items()
+        }
+    if isinstance(document, list):
+        return [fingerprint_fields(item) for item in document]
+    return document
+
+
+def _redact_cookie(value: str) -> str:
+    redacted = []
+    for index, part in enumerate(value.split(";")):
+        name, sep, cookie_value = part.partition("=")
+        # Set-Cookie's first pair and every Cookie pair carry values; attributes do not.
+        if sep and (index == 0 or not _is_cookie_attribute(name)):
+            redacted.append(f"{name}={fingerprint(cookie_value.strip())}" if cookie_value else part)
+        else:
+            redacted.append(part)
+    return ";".join(redacted)
+
+
+def _is_cookie_attribute(name: str) -> bool:
+    return name.strip().lower() in {"expires", "max-age", "domain", "path", "samesite", "priority"}
