@@ -1,0 +1,268 @@
+"""The target configuration (CONTRACT §2): TOML, every key optional, `${NAME}` from the environment.
+
+Unknown keys are errors that list the valid ones, and every error names the file and the key, so a
+typo never silently turns a check into a `skip`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, cast
+from urllib.parse import urlsplit
+
+from harness.errors import ConfigError
+
+DEFAULT_MAX_EXPIRY_WAIT_S = 15.0
+DEFAULT_EXPIRY_LEEWAY_S = 5.0
+LoginMode = Literal["auto", "form", "static"]
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserCredentials:
+    username: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginConfig:
+    mode: LoginMode = "auto"
+    username: str | None = None
+    password: str | None = None
+    access_token: str | None = None
+    refresh_token: str | None = None
+    second_user: UserCredentials | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientConfig:
+    client_id: str
+    client_secret: str | None = None
+    redirect_uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolConfig:
+    name: str
+    requires: tuple[str, ...] = ()
+    arguments: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenHints:
+    max_expiry_wait_s: float = (
+        15.0  # wait this long at most for a real token to expire (rs.expired)
+    )
+    expired_token: str | None = None  # or: a token known to be expired
+    expiry_leeway_s: float = DEFAULT_EXPIRY_LEEWAY_S  # clock skew a server may allow past `exp`
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    source: str = "<defaults>"
+    target_url: str | None = None
+    other_resource: str | None = None
+    safe_tool: ToolConfig | None = None
+    login: LoginConfig = LoginConfig()
+    client: ClientConfig | None = None
+    narrow_scopes: tuple[str, ...] = ()
+    tools: tuple[ToolConfig, ...] = ()
+    tokens: TokenHints = TokenHints()
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret in the configuration, for the run's vault."""
+        values = [self.login.password, self.login.access_token, self.login.refresh_token]
+        if self.login.second_user is not None:
+            values.append(self.login.second_user.password)
+        if self.client is not None:
+            values.append(self.client.client_secret)
+        values.append(self.tokens.expired_token)
+        return tuple(v for v in values if v)
+
+
+_SECTIONS: dict[str, frozenset[str]] = {
+    "target": frozenset({"url", "other_resource", "safe_tool"}),
+    "login": frozenset(
+        {"mode", "username", "password", "access_token", "refresh_token", "second_user"}
+    ),
+    "client": frozenset({"client_id", "client_secret", "redirect_uri"}),
+    "scopes": frozenset({"narrow"}),
+    "tools": frozenset({"name", "requires", "arguments"}),
+    "tokens": frozenset({"max_expiry_wait_s", "expired_token", "expiry_leeway_s"}),
+}
+
+
+class _Reader:
+    """Typed access to one TOML table, with errors that name the file and the key."""
+
+    def __init__(self, source: str, path: str, table: Mapping[str, object]) -> None:
+        self.source, self.path, self.table = source, path, table
+
+    def fail(self, key: str, reason: str) -> ConfigError:
+        return ConfigError(f"{self.source}: [{self.path}].{key}: {reason}")
+
+    def check_keys(self, valid: frozenset[str]) -> None:
+        unknown = sorted(set(self.table) - valid)
+        if unknown:
+            raise self.fail(unknown[0], f"unknown key; valid keys are {', '.join(sorted(valid))}")
+
+    def string(self, key: str) -> str | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be a string, not {type(value).__name__}")
+        return _interpolate(value, lambda reason: self.fail(key, reason))
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, "must be a list of strings")
+        return tuple(cast("list[str]", value))
+
+    def number(self, key: str, default: float) -> float:
+        value = self.table.get(key, default)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise self.fail(key, "must be a non-negative number")
+        return float(value)
+
+    def url(self, key: str) -> str | None:
+        value = self.string(key)
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise self.fail(key, f"must be an http(s) URL with a host, not {value!r}")
+        return value
+
+    def table_at(self, key: str) -> _Reader | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be a table")
+        return _Reader(self.source, f"{self.path}.{key}", cast("dict[str, object]", value))
+
+
+def _interpolate(value: str, fail: Callable[[str], ConfigError]) -> str:
+    def lookup(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise fail(f"environment variable {name} is not set")
+        return os.environ[name]
+
+    return _ENV_REF.sub(lookup, value)
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read and validate a configuration file; None gives the defaults."""
+    if path is None:
+        return Config()
+    source = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"--config: {source} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"--config: cannot read {source}: {exc.strerror}") from exc
+    return parse_config(data, source=source)
+
+
+def parse_config(data: Mapping[str, object], *, source: str = "<config>") -> Config:
+    _Reader(source, "", data).check_keys(frozenset(_SECTIONS))
+    sections = {name: _section(source, data, name) for name in _SECTIONS if name != "tools"}
+    target, login, client = sections["target"], sections["login"], sections["client"]
+    tokens = sections["tokens"]
+    return Config(
+        source=source,
+        target_url=target.url("url"),
+        other_resource=target.url("other_resource"),
+        safe_tool=_tool(target.table_at("safe_tool")),
+        login=_login(login),
+        client=_client(client),
+        narrow_scopes=sections["scopes"].strings("narrow"),
+        tools=_tools(source, data.get("tools", [])),
+        tokens=TokenHints(
+            max_expiry_wait_s=tokens.number("max_expiry_wait_s", DEFAULT_MAX_EXPIRY_WAIT_S),
+            expired_token=tokens.string("expired_token"),
+            expiry_leeway_s=tokens.number("expiry_leeway_s", DEFAULT_EXPIRY_LEEWAY_S),
+        ),
+    )
+
+
+def _section(source: str, data: Mapping[str, object], name: str) -> _Reader:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: [{name}] must be a table")
+    reader = _Reader(source, name, cast("dict[str, object]", value))
+    reader.check_keys(_SECTIONS[name])
+    return reader
+
+
+def _login(reader: _Reader) -> LoginConfig:
+    mode = reader.string("mode") or "auto"
+    if mode not in {"auto", "form", "static"}:
+        raise reader.fail("mode", f"must be auto, form or static, not {mode!r}")
+    access_token = reader.string("access_token")
+    if mode == "static" and not access_token:
+        raise reader.fail("access_token", "is required when mode is static")
+    second = reader.table_at("second_user")
+    second_user = None
+    if second is not None:
+        second.check_keys(frozenset({"username", "password"}))
+        second_user = UserCredentials(
+            username=second.string("username"), password=second.string("password")
+        )
+    return LoginConfig(
+        mode=cast("LoginMode", mode),
+        username=reader.string("username"),
+        password=reader.string("password"),
+        access_token=access_token,
+        refresh_token=reader.string("refresh_token"),
+        second_user=second_user,
+    )
+
+
+def _client(reader: _Reader) -> ClientConfig | None:
+    if not reader.table:
+        return None
+    client_id = reader.string("client_id")
+    if not client_id:
+        raise reader.fail("client_id", "is required when [client] is given")
+    return ClientConfig(
+        client_id=client_id,
+        client_secret=reader.string("client_secret"),
+        redirect_uri=reader.url("redirect_uri"),
+    )
+
+
+def _tool(reader: _Reader | None) -> ToolConfig | None:
+    if reader is None:
+        return None
+    reader.check_keys(_SECTIONS["tools"])
+    name = reader.string("name")
+    if not name:
+        raise reader.fail("name", "is required")
+    arguments = reader.table_at("arguments")
+    return ToolConfig(
+        name=name,
+        requires=reader.strings("requires"),
+        arguments=dict(arguments.table) if arguments else {},
+    )
+
+
+def _tools(source: str, value: object) -> tuple[ToolConfig, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{source}: [[tools]] must be an array of tables")
+    tools = []
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{source}: [[tools]] entry {index + 1} must be a table")
+        tools.append(_tool(_Reader(source, f"tools.{index}", cast("dict[str, object]", entry))))
+    return tuple(t for t in tools if t is not None)
