@@ -225,7 +225,9 @@ class HttpClient:
             self.vault.add_fields(form)
         if isinstance(json_body, dict):
             self.vault.add_fields(json_body)
-        request = self._client.build_request(method, url, headers=headers, content=body)
+        request = self._client.build_request(
+            method, url, headers=_encode_headers(headers), content=body
+        )
         if content_type and "content-type" not in request.headers:
             request.headers["content-type"] = content_type
         _register_header_secrets(self.vault, request.headers)
@@ -302,6 +304,14 @@ class HttpClient:
         return exchange
 
 
+def _encode_headers(
+    headers: Mapping[str, str] | Sequence[tuple[str, str]] | None,
+) -> list[tuple[bytes, bytes]]:
+    """Non-ASCII header values go out as UTF-8 bytes, as a careless client would send them."""
+    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or ())
+    return [(k.encode("ascii"), v.encode("utf-8")) for k, v in pairs]
+
+
 def _with_query(url: str, params: Mapping[str, str]) -> str:
     separator = "&" if urlsplit(url).query else "?"
     return url + separator + urlencode(list(params.items()))
@@ -321,6 +331,8 @@ async def _read_capped(
     response: httpx.Response, limit: int, read_until: ReadUntil | None
 ) -> tuple[bytes, bool]:
     chunks = bytearray()
+    if read_until is not None and read_until(b""):
+        return b"", False  # the caller needs only the status and headers
     async for chunk in response.aiter_bytes():
         chunks.extend(chunk)
         if len(chunks) >= limit:

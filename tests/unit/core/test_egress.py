@@ -22,8 +22,12 @@ def test_policy_follows_the_target() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["http://169.254.169.254/latest/meta-data", "http://[fd00:ec2::254]/", "file:///etc/passwd",
-     "http://[::ffff:169.254.169.254]/"],
+    [
+        "http://169.254.169.254/latest/meta-data",
+        "http://[fd00:ec2::254]/",
+        "file:///etc/passwd",
+        "http://[::ffff:169.254.169.254]/",
+    ],
 )
 async def test_metadata_and_odd_schemes_always_refused(url: str) -> None:
     with pytest.raises(EgressRefused):

@@ -1,0 +1,184 @@
+"""The command line (CONTRACT §1): run, report, checks, profiles, serve-reference.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage or configuration
+error (the message names the flag or key); 3 target unreachable or the harness itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+from harness import __version__
+from harness.errors import ConfigError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+SPEC_REVISIONS = ("auto", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28")
+FAIL_ON = ("must", "should", "none")
+LATER = {
+    "proxy": "mitmproxy-based fault injection in front of a real server",
+    "fuzz": "hypothesis-driven OAuth and bearer fuzzing",
+    "load": "locust-driven load on the auth paths",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mcp-auth-harness",
+        description="Security test harness and client-quirk simulator for MCP authorization.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser(
+        "run",
+        help="run every check against a target (default: the embedded reference server)",
+        description="Run the checks and scenarios against an MCP server and write the reports. "
+        "Without --target or [target].url, the bundled reference server is started on a free "
+        "loopback port and used as the target.",
+    )
+    run.add_argument("--target", metavar="URL", help="the MCP endpoint (overrides [target].url)")
+    run.add_argument("--config", metavar="FILE", help="target configuration (TOML, CONTRACT §2)")
+    run.add_argument(
+        "--profile",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="client profile to simulate; repeatable (default: every profile)",
+    )
+    run.add_argument(
+        "--spec",
+        metavar="REV",
+        default="auto",
+        choices=SPEC_REVISIONS,
+        help="protocol revision: auto (negotiate, default) or one of "
+        + ", ".join(SPEC_REVISIONS[1:]),
+    )
+    run.add_argument("--out", metavar="DIR", help="output folder (default: reports/<timestamp>/)")
+    run.add_argument(
+        "--fail-on",
+        default="must",
+        choices=FAIL_ON,
+        help="exit 1 when findings reach this level (default: must)",
+    )
+    run.add_argument("--seed", metavar="N", type=int, help="random seed (default: random)")
+    run.add_argument(
+        "-k",
+        metavar="EXPR",
+        dest="select",
+        help="only checks whose id matches this pytest -k expression",
+    )
+
+    report = commands.add_parser(
+        "report", help="re-render a report.json into HTML, Markdown, JUnit"
+    )
+    report.add_argument("report_json", metavar="REPORT_JSON", help="a report.json file")
+    report.add_argument("--out", metavar="DIR", help="output folder (default: beside the input)")
+
+    commands.add_parser("checks", help="list the built-in checks")
+    commands.add_parser("profiles", help="list the built-in client profiles")
+
+    serve = commands.add_parser(
+        "serve-reference",
+        help="start the bundled reference MCP server and authorization server",
+        add_help=False,
+    )
+    serve.add_argument(
+        "args",
+        nargs=argparse.REMAINDER,
+        help="options of the reference server (see serve-reference --help)",
+    )
+    for name, what in LATER.items():
+        commands.add_parser(name, help=f"{what} (not available in this version)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            from harness.runner import run_command
+
+            return run_command(
+                target=args.target,
+                config_path=args.config,
+                profiles=args.profile,
+                spec=args.spec,
+                out=Path(args.out) if args.out else _default_out(),
+                fail_on=args.fail_on,
+                seed=args.seed,
+                select=args.select,
+            )
+        if args.command == "report":
+            return _report(Path(args.report_json), Path(args.out) if args.out else None)
+        if args.command == "checks":
+            return _list_checks()
+        if args.command == "profiles":
+            return _list_profiles()
+        if args.command == "serve-reference":
+            return _serve_reference(args.args)
+        print(
+            f"mcp-auth-harness {args.command}: {LATER[args.command]} is not available in "
+            "this version",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"mcp-auth-harness: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mcp-auth-harness: interrupted", file=sys.stderr)
+        return EXIT_HARNESS
+
+
+def _default_out() -> Path:
+    return Path("reports") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _report(path: Path, out: Path | None) -> int:
+    from harness.report import load_report, render_all
+
+    report = load_report(path)
+    written = render_all(report, out or path.parent)
+    for kind, file in written.items():
+        print(f"{kind}: {file}")
+    return EXIT_OK
+
+
+def _list_checks() -> int:
+    from harness.checks import ALL_CHECKS
+
+    width = max(len(c.id) for c in ALL_CHECKS)
+    for c in ALL_CHECKS:
+        scope = " (per profile)" if c.per_profile else ""
+        print(f"{c.id:<{width}}  {c.level.value:<6}  {c.severity.value:<8}  {c.title}{scope}")
+    return EXIT_OK
+
+
+def _list_profiles() -> int:
+    from harness.session import BASELINE_PROFILE
+
+    print(f"{BASELINE_PROFILE}  a client that follows MCP 2025-11-25 authorization to the letter")
+    return EXIT_OK
+
+
+def _serve_reference(args: Sequence[str]) -> NoReturn:
+    # The reference server lives in `simulators`, which the engine must not import: run it as
+    # its own program in place of this one.
+    command = [sys.executable, "-m", "simulators.reference", *args]
+    os.execv(sys.executable, command)  # noqa: S606 - our own interpreter and module
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

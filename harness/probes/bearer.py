@@ -1,0 +1,113 @@
+"""Bearer probes: the MCP endpoint with a valid token, without one, and with every bad variant."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+from harness.engine import Run
+from harness.errors import NotApplicable, TargetError
+from harness.probes.grant import Grant, obtain_grant
+from harness.probes.rs_evidence import BearerProbes, ExpiredProbe, VerbAttempt
+from harness.probes.target import McpProbe
+
+HUGE_TOKEN_BYTES = 64 * 1024
+
+
+def garbage_tokens() -> tuple[tuple[str, str], ...]:
+    """(label, Authorization header) pairs a resource server must refuse."""
+    return (
+        ("Bearer with an empty token", "Bearer "),
+        ("Bearer with a 64 KiB token", "Bearer " + "A" * HUGE_TOKEN_BYTES),
+        ("Bearer with spaces and quotes", 'Bearer "a b", c=d'),
+        ("Bearer with non-ASCII bytes", "Bearer \u00ff\u00fe\u00e9"),
+        ("Bearer with a tab", "Bearer abc\tdef"),
+        ("Bearer with a JWT-shaped nonsense", "Bearer eyJhbGciOiJub25lIn0.e30."),
+        ("Bearer twice", "Bearer Bearer"),
+    )
+
+
+async def probe_bearer(run: Run, _profile: str | None) -> BearerProbes:
+    grant = await run.need(Grant)
+    token = grant.tokens.access_token
+    mcp = McpProbe(run)
+    control = await mcp.attempt("valid token", authorization=f"Bearer {token}")
+    session_id = control.response.header("mcp-session-id") if control.response else None
+
+    async def verb(method: str) -> VerbAttempt:
+        bare, authed = await asyncio.gather(
+            mcp.attempt(f"{method} without a token", method=method, session_id=session_id),
+            mcp.attempt(
+                f"{method} with a valid token",
+                method=method,
+                authorization=f"Bearer {token}",
+                session_id=session_id,
+            ),
+        )
+        return VerbAttempt(without_token=bare, with_token=authed)
+
+    unknown = secrets.token_urlsafe(32)
+    run.http.vault.add(unknown)
+    gathered = await asyncio.gather(
+        asyncio.gather(*(verb(m) for m in ("POST", "GET", "DELETE"))),
+        asyncio.gather(*(mcp.attempt(label, authorization=h) for label, h in garbage_tokens())),
+        mcp.attempt("unknown token", authorization=f"Bearer {unknown}"),
+        mcp.attempt("token in ?access_token=", query={"access_token": token}),
+        asyncio.gather(
+            *(
+                mcp.attempt(f"{scheme or 'no'} scheme", authorization=f"{scheme} {token}".strip())
+                for scheme in ("Basic", "Token", "")
+            )
+        ),
+        asyncio.gather(
+            *(
+                mcp.attempt(f"scheme {scheme!r}", authorization=f"{scheme} {token}")
+                for scheme in ("bearer", "BEARER", "bEaReR")
+            )
+        ),
+    )
+    verbs, garbage, invalid, query_token, wrong_scheme, scheme_case = gathered
+    return BearerProbes(
+        control=control,
+        verbs=tuple(verbs),
+        garbage=tuple(garbage),
+        invalid=invalid,
+        query_token=query_token,
+        wrong_scheme=tuple(wrong_scheme),
+        scheme_case=tuple(scheme_case),
+    )
+
+
+async def probe_expired(run: Run, _profile: str | None) -> ExpiredProbe:
+    hints = run.config.tokens
+    mcp = McpProbe(run)
+    if hints.expired_token:
+        attempt = await mcp.attempt(
+            "configured expired token", authorization=f"Bearer {hints.expired_token}"
+        )
+        return ExpiredProbe(attempt=attempt, how="[tokens].expired_token from the configuration")
+    grant = await obtain_grant(run, purpose="expiry")
+    lifetime = grant.tokens.expires_in
+    if lifetime is None:
+        raise NotApplicable(
+            "the token response has no expires_in; set [tokens].expired_token "
+            "to a token known to be expired"
+        )
+    leeway = hints.expiry_leeway_s  # clock skew a server may allow before we call it expired
+    wait = lifetime + leeway - (time.monotonic() - grant.tokens.obtained_at)
+    if wait > hints.max_expiry_wait_s:
+        raise NotApplicable(
+            f"access tokens live {lifetime} s; waiting {wait:.0f} s exceeds "
+            f"[tokens].max_expiry_wait_s={hints.max_expiry_wait_s:g}. Raise it, or set "
+            "[tokens].expired_token"
+        )
+    authorization = f"Bearer {grant.tokens.access_token}"
+    fresh = await mcp.attempt("the same token before expiry", authorization=authorization)
+    if not fresh.accepted:
+        raise TargetError(f"the fresh token was refused ({fresh.describe()})")
+    # Expiry can only be observed by letting time pass: nothing else to wait on.
+    await asyncio.sleep(max(wait, 0.0))
+    attempt = await mcp.attempt("token after expiry", authorization=authorization)
+    how = f"sent {lifetime + leeway:g} s after issue, expires_in={lifetime}"
+    return ExpiredProbe(attempt=attempt, how=how)

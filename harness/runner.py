@@ -1,0 +1,159 @@
+"""`mcp-auth-harness run`: drive pytest over the scenario suites, show progress, pick the exit code.
+
+The CLI and `pytest scenarios/` are one engine: this module only adds the live progress display,
+the closing summary and the exit-code policy around `pytest.main`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harness.config import load_config
+from harness.errors import ConfigError
+from harness.results import Result, Verdict
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "skip": "dim", "error": "magenta"}
+
+
+class _LiveProgress:
+    """A pytest plugin object: a progress bar fed by `pytest_mcp_result`, findings as they come."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]checks"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+        )
+        self.task = self.progress.add_task("", total=None)
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.progress.update(self.task, total=len(items))
+        self.progress.start()
+
+    def pytest_mcp_result(self, result: Result) -> None:
+        self.progress.update(self.task, advance=1, description=result.check)
+        if result.verdict in {Verdict.FAIL, Verdict.WARN, Verdict.ERROR}:
+            style = _STYLE[result.verdict.value]
+            self.progress.console.print(
+                f"[{style}]{result.verdict.value:>5}[/] {result.check}: {result.message}",
+                markup=True,
+                highlight=False,
+                soft_wrap=True,
+            )
+
+    def pytest_sessionfinish(self) -> None:
+        self.progress.stop()
+
+
+def scenarios_dir() -> Path:
+    spec = importlib.util.find_spec("scenarios")
+    if spec is None or spec.origin is None:
+        raise ConfigError("the scenarios package is not installed (pip install -e .)")
+    return Path(spec.origin).parent
+
+
+def run_command(
+    *,
+    target: str | None,
+    config_path: str | None,
+    profiles: Sequence[str],
+    spec: str,
+    out: Path,
+    fail_on: str,
+    seed: int | None,
+    select: str | None = None,
+) -> int:
+    load_config(config_path)  # configuration errors surface here, before pytest starts
+    console = Console(stderr=True)
+    suites = scenarios_dir()
+    args = [
+        str(suites),
+        "-c",
+        str(suites / "pytest.ini"),
+        "--rootdir",
+        str(suites),
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:cacheprovider",
+        "--mcp-out",
+        str(out),
+        "--mcp-spec",
+        spec,
+    ]
+    if target:
+        args += ["--mcp-target", target]
+    if config_path:
+        args += ["--mcp-config", config_path]
+    if seed is not None:
+        args += ["--mcp-seed", str(seed)]
+    if select:
+        args += ["-k", select]
+    for profile in profiles:
+        args += ["--mcp-profile", profile]
+    live = _LiveProgress(console)
+    code = pytest.main(args, plugins=[live])
+    report_path = out / "report.json"
+    if code in {pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED}:
+        console.print("[red]no checks ran[/]: check --target, --profile and -k")
+        return EXIT_USAGE
+    if not report_path.exists():
+        console.print(f"[magenta]the harness failed (pytest exit {int(code)}); no report written")
+        return EXIT_HARNESS
+    return _conclude(console, report_path, fail_on)
+
+
+def _conclude(console: Console, report_path: Path, fail_on: str) -> int:
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    results = report["results"]
+    _print_summary(console, report, results)
+    console.print(
+        f"reports: {report_path.parent}/ (report.json, report.html, report.md, junit.xml)"
+    )
+    fatal = (report.get("harness") or {}).get("fatal")
+    if fatal:
+        console.print(f"[magenta]{fatal}")
+        return EXIT_HARNESS
+    verdicts = [r["verdict"] for r in results]
+    failing = {"must": {"fail"}, "should": {"fail", "warn"}, "none": set()}[fail_on]
+    if any(v in failing for v in verdicts):
+        return EXIT_FINDINGS
+    if "error" in verdicts:
+        console.print("[magenta]some checks could not run (error verdicts); see the report")
+        return EXIT_HARNESS
+    return EXIT_OK
+
+
+def _print_summary(
+    console: Console, report: dict[str, object], results: list[dict[str, str]]
+) -> None:
+    table = Table(
+        title=f"mcp-auth-harness: {report['target']['url']}",  # type: ignore[index]
+        show_lines=False,
+    )
+    for column in ("check", "profile", "verdict", "message"):
+        table.add_column(column, overflow="fold")
+    shown = [r for r in results if r["verdict"] != "pass"] or results
+    for r in shown:
+        style = _STYLE[r["verdict"]]
+        table.add_row(
+            r["check"], r.get("profile") or "", f"[{style}]{r['verdict']}[/]", r["message"]
+        )
+    console.print(table)
+    summary = report["summary"]
+    assert isinstance(summary, dict)
+    console.print("  ".join(f"[{_STYLE[k]}]{k} {v}[/]" for k, v in summary.items()))
