@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from harness.checks.base import check
-from harness.errors import CheckFailed, TargetError
+from harness.errors import CheckFailed, NotApplicable, TargetError
 from harness.oauth.wwwauth import find_bearer, parse_www_authenticate
-from harness.probes.rs_evidence import Attempt, BearerProbes, ExpiredProbe, exchanges_of
+from harness.probes.rs_evidence import (
+    Attempt,
+    BearerProbes,
+    ExpiredProbe,
+    ValidTokenProbes,
+    exchanges_of,
+)
 from harness.results import Level, Severity
 
 MCP = "MCP 2025-11-25 Authorization"
 REFUSALS = frozenset({400, 401, 413, 431})  # malformed credentials may be a 400; huge ones 413/431
 
 
-def _require_control(ev: BearerProbes) -> None:
-    if not ev.control.accepted:
+def _valid(ev: BearerProbes) -> ValidTokenProbes:
+    """The valid-token attempts, once the valid token is shown to work when presented right."""
+    if ev.valid is None:
+        raise NotApplicable(
+            f"needs a valid token, which could not be obtained: {ev.no_token_reason}"
+        )
+    if not ev.valid.control.accepted:
         raise TargetError(
-            f"the valid token itself was refused ({ev.control.describe()}); "
+            f"the valid token itself was refused ({ev.valid.control.describe()}); "
             "bearer checks cannot tell a refusal from a broken setup"
         )
+    return ev.valid
 
 
 @check(
@@ -31,21 +43,24 @@ def no_token(ev: BearerProbes) -> str:
     notes = []
     for verb in ev.verbs:
         bare, authed = verb.without_token, verb.with_token
+        shown = exchanges_of(a for a in (bare, authed) if a is not None)
         if bare.status == 401:
             continue
-        if bare.accepted or bare.status is None or not (400 <= bare.status < 500):
+        if bare.status is None:
+            notes.append(f"{bare.label}: the connection failed ({bare.error})")
+            continue
+        if not 400 <= bare.status < 500:
             raise CheckFailed(
-                expected="401 without a token",
-                actual=bare.describe(),
-                evidence=exchanges_of((bare, authed)),
+                expected="401 without a token", actual=bare.describe(), evidence=shown
             )
-        if bare.status != authed.status:
+        if authed is not None and bare.status != authed.status:
             raise CheckFailed(
                 expected="401 without a token",
                 actual=f"{bare.describe()} (with a valid token: {authed.status})",
-                evidence=exchanges_of((bare, authed)),
+                evidence=shown,
             )
-        notes.append(f"{bare.label} answered {bare.status} with and without a token")
+        same = "with and without a token" if authed is not None else "without a token"
+        notes.append(f"{bare.label} answered {bare.status} {same}")
     return "401 for every verb without a token" + (f" ({'; '.join(notes)})" if notes else "")
 
 
@@ -128,14 +143,14 @@ def expired(ev: ExpiredProbe) -> str:
 )
 def query_token(ev: BearerProbes) -> str:
     """A valid token in `?access_token=` is not accepted."""
-    _require_control(ev)
-    if ev.query_token.accepted:
+    query = _valid(ev).query_token
+    if query.accepted:
         raise CheckFailed(
             expected="the query-string token to be ignored (401)",
-            actual=ev.query_token.describe(),
-            evidence=exchanges_of((ev.query_token,)),
+            actual=query.describe(),
+            evidence=exchanges_of((query,)),
         )
-    return f"query-string token ignored ({ev.query_token.status})"
+    return f"query-string token ignored ({query.status})"
 
 
 @check(
@@ -146,15 +161,15 @@ def query_token(ev: BearerProbes) -> str:
 )
 def wrong_scheme(ev: BearerProbes) -> str:
     """A valid token under `Basic`, `Token` or no scheme is not accepted."""
-    _require_control(ev)
-    accepted = [a for a in ev.wrong_scheme if a.accepted]
+    attempts = _valid(ev).wrong_scheme
+    accepted = [a for a in attempts if a.accepted]
     if accepted:
         raise CheckFailed(
             expected="401 for a token presented without the Bearer scheme",
             actual="; ".join(a.describe() for a in accepted),
             evidence=exchanges_of(accepted),
         )
-    return "refused: " + ", ".join(a.label for a in ev.wrong_scheme)
+    return "refused: " + ", ".join(a.label for a in attempts)
 
 
 @check(
@@ -165,15 +180,15 @@ def wrong_scheme(ev: BearerProbes) -> str:
 )
 def scheme_case(ev: BearerProbes) -> str:
     """The `Bearer` scheme is accepted in any letter case."""
-    _require_control(ev)
-    refused = [a for a in ev.scheme_case if not a.accepted]
+    attempts = _valid(ev).scheme_case
+    refused = [a for a in attempts if not a.accepted]
     if refused:
         raise CheckFailed(
             expected="the auth scheme to be matched case-insensitively",
             actual="; ".join(a.describe() for a in refused),
             evidence=exchanges_of(refused),
         )
-    return "accepted: " + ", ".join(a.label for a in ev.scheme_case)
+    return "accepted: " + ", ".join(a.label for a in attempts)
 
 
 @check(

@@ -8,8 +8,13 @@ import time
 
 from harness.engine import Run
 from harness.errors import NotApplicable, TargetError
-from harness.probes.grant import Grant, obtain_grant
-from harness.probes.rs_evidence import BearerProbes, ExpiredProbe, VerbAttempt
+from harness.probes.grant import require_grant, try_grant
+from harness.probes.rs_evidence import (
+    BearerProbes,
+    ExpiredProbe,
+    ValidTokenProbes,
+    VerbAttempt,
+)
 from harness.probes.target import McpProbe
 
 HUGE_TOKEN_BYTES = 64 * 1024
@@ -29,30 +34,45 @@ def garbage_tokens() -> tuple[tuple[str, str], ...]:
 
 
 async def probe_bearer(run: Run, _profile: str | None) -> BearerProbes:
-    grant = await run.need(Grant)
-    token = grant.tokens.access_token
     mcp = McpProbe(run)
-    control = await mcp.attempt("valid token", authorization=f"Bearer {token}")
-    session_id = control.response.header("mcp-session-id") if control.response else None
+    grant, reason = await try_grant(run)
+    token = grant.tokens.access_token if grant is not None else None
+    valid = await _valid_token_probes(mcp, token) if token is not None else None
+    control = valid.control if valid is not None else None
+    session_id = control.response.header("mcp-session-id") if control and control.response else None
 
     async def verb(method: str) -> VerbAttempt:
-        bare, authed = await asyncio.gather(
-            mcp.attempt(f"{method} without a token", method=method, session_id=session_id),
-            mcp.attempt(
-                f"{method} with a valid token",
-                method=method,
-                authorization=f"Bearer {token}",
-                session_id=session_id,
-            ),
+        bare = mcp.attempt(f"{method} without a token", method=method, session_id=session_id)
+        if token is None:
+            return VerbAttempt(without_token=await bare, with_token=None)
+        authed = mcp.attempt(
+            f"{method} with a valid token",
+            method=method,
+            authorization=f"Bearer {token}",
+            session_id=session_id,
         )
-        return VerbAttempt(without_token=bare, with_token=authed)
+        without, with_token = await asyncio.gather(bare, authed)
+        return VerbAttempt(without_token=without, with_token=with_token)
 
     unknown = secrets.token_urlsafe(32)
     run.http.vault.add(unknown)
-    gathered = await asyncio.gather(
+    verbs, garbage, invalid = await asyncio.gather(
         asyncio.gather(*(verb(m) for m in ("POST", "GET", "DELETE"))),
         asyncio.gather(*(mcp.attempt(label, authorization=h) for label, h in garbage_tokens())),
         mcp.attempt("unknown token", authorization=f"Bearer {unknown}"),
+    )
+    return BearerProbes(
+        verbs=tuple(verbs),
+        garbage=tuple(garbage),
+        invalid=invalid,
+        valid=valid,
+        no_token_reason=reason,
+    )
+
+
+async def _valid_token_probes(mcp: McpProbe, token: str) -> ValidTokenProbes:
+    control = await mcp.attempt("valid token", authorization=f"Bearer {token}")
+    query_token, wrong_scheme, scheme_case = await asyncio.gather(
         mcp.attempt("token in ?access_token=", query={"access_token": token}),
         asyncio.gather(
             *(
@@ -67,12 +87,8 @@ async def probe_bearer(run: Run, _profile: str | None) -> BearerProbes:
             )
         ),
     )
-    verbs, garbage, invalid, query_token, wrong_scheme, scheme_case = gathered
-    return BearerProbes(
+    return ValidTokenProbes(
         control=control,
-        verbs=tuple(verbs),
-        garbage=tuple(garbage),
-        invalid=invalid,
         query_token=query_token,
         wrong_scheme=tuple(wrong_scheme),
         scheme_case=tuple(scheme_case),
@@ -87,7 +103,7 @@ async def probe_expired(run: Run, _profile: str | None) -> ExpiredProbe:
             "configured expired token", authorization=f"Bearer {hints.expired_token}"
         )
         return ExpiredProbe(attempt=attempt, how="[tokens].expired_token from the configuration")
-    grant = await obtain_grant(run, purpose="expiry")
+    grant = await require_grant(run, purpose="expiry")
     lifetime = grant.tokens.expires_in
     if lifetime is None:
         raise NotApplicable(

@@ -45,6 +45,27 @@ async def probe_grant(run: Run, _profile: str | None) -> Grant:
     return await obtain_grant(run, purpose="main")
 
 
+async def try_grant(run: Run) -> tuple[Grant | None, str | None]:
+    """The run's main grant, or None and the reason it could not be obtained.
+
+    Probes that can judge something without a valid token use this; what they cannot judge
+    becomes `skip` with the reason (the discovery and scenario checks report the cause). A
+    transport failure is not a reason: it propagates and becomes `error`.
+    """
+    try:
+        return await run.need(Grant), None
+    except (FlowError, NotApplicable) as exc:
+        return None, str(exc)
+
+
+async def require_grant(run: Run, *, purpose: str) -> Grant:
+    """A fresh grant for a probe that cannot judge anything without one (else `skip`)."""
+    try:
+        return await obtain_grant(run, purpose=purpose)
+    except FlowError as exc:
+        raise NotApplicable(f"needs a valid token, which could not be obtained: {exc}") from exc
+
+
 async def obtain_discovery(run: Run) -> Discovery:
     resource = await run.need(ResourceDiscovery)
     return await discover(run.http, run.target.mcp_url, unauthenticated=resource.unauthenticated)
@@ -94,11 +115,30 @@ def login_driver(run: Run, user: UserCredentials | None) -> LoginDriver:
 
 
 async def obtain_grant(
-    run: Run, *, purpose: str, user: UserCredentials | None = None, scope: str | None = None
+    run: Run,
+    *,
+    purpose: str,
+    user: UserCredentials | None = None,
+    scope: str | None = None,
+    strict: bool = False,
 ) -> Grant:
-    """Run the authorization code flow once, as a fresh client."""
+    """Run the authorization code flow once, as a fresh client.
+
+    `strict` behaves as a spec-following client would, refusing an authorization server that
+    does not advertise PKCE S256; probes leave it off so they can test such servers anyway.
+    """
     discovery = await obtain_discovery(run)
     endpoints = discovery.require_endpoints()
+    methods = (
+        discovery.as_metadata.code_challenge_methods_supported if discovery.as_metadata else None
+    )
+    if strict and "S256" not in (methods or ()):
+        raise FlowError(
+            "discovery",
+            "the authorization server does not advertise PKCE S256 "
+            "(code_challenge_methods_supported); a client MUST refuse to proceed",
+            discovery.exchanges,
+        )
     if run.config.login.mode == "static":
         raise NotApplicable("[login].mode is static: the harness cannot run an OAuth flow")
     client = await obtain_client(run, discovery, purpose=purpose)

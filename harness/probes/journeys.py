@@ -58,7 +58,7 @@ def pick_safe_tool(run: Run, tools: object) -> tuple[str, Mapping[str, object]] 
 async def probe_happy_path(run: Run, profile: str | None) -> Journey:
     steps: list[Step] = []
     try:
-        grant = await obtain_grant(run, purpose="happy path")
+        grant = await obtain_grant(run, purpose="happy path", strict=True)
     except FlowError as exc:
         failed_at = GRANT_STEPS.index(exc.step) if exc.step in GRANT_STEPS else 0
         steps += [Step(name=s, outcome="ok") for s in GRANT_STEPS[:failed_at]]

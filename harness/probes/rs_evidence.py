@@ -39,36 +39,45 @@ def exchanges_of(attempts: Iterable[Attempt]) -> tuple[Exchange, ...]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerbAttempt:
-    """An HTTP verb sent without a token, next to the same verb with a valid token."""
+    """An HTTP verb sent without a token, next to the same verb with a valid token (if any)."""
 
     without_token: Attempt
-    with_token: Attempt
+    with_token: Attempt | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BearerProbes:
-    """The resource server's answers to a valid token and to every malformed presentation."""
+class ValidTokenProbes:
+    """The attempts that need a valid token: the control and its mis-presentations."""
 
     control: Attempt  # the valid token, presented correctly: must be accepted
-    verbs: tuple[VerbAttempt, ...]  # POST, GET, DELETE without and with a token
-    garbage: tuple[Attempt, ...]
-    invalid: Attempt  # a well-formed (token68) but unknown token
     query_token: Attempt
     wrong_scheme: tuple[Attempt, ...]
     scheme_case: tuple[Attempt, ...]
 
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BearerProbes:
+    """The resource server's answers to no token, bad tokens and a mis-presented valid token.
+
+    `valid` is None when no valid token could be obtained; `no_token_reason` says why.
+    """
+
+    verbs: tuple[VerbAttempt, ...]  # POST, GET, DELETE without (and with) a token
+    garbage: tuple[Attempt, ...]
+    invalid: Attempt  # a well-formed (token68) but unknown token
+    valid: ValidTokenProbes | None
+    no_token_reason: str | None = None
+
     @property
     def all_attempts(self) -> tuple[Attempt, ...]:
-        verbs = [a for v in self.verbs for a in (v.without_token, v.with_token)]
-        return (
-            self.control,
-            *verbs,
-            *self.garbage,
-            self.invalid,
-            self.query_token,
-            *self.wrong_scheme,
-            *self.scheme_case,
+        verbs = [a for v in self.verbs for a in (v.without_token, v.with_token) if a is not None]
+        valid = self.valid
+        with_token = (
+            (valid.control, valid.query_token, *valid.wrong_scheme, *valid.scheme_case)
+            if valid is not None
+            else ()
         )
+        return (*verbs, *self.garbage, self.invalid, *with_token)
 
     @property
     def exchanges(self) -> tuple[Exchange, ...]:
