@@ -48,8 +48,11 @@ class CheckFailed(Exception):
         actual: str,
         evidence: Sequence[Exchange] = (),
         message: str | None = None,
+        should: bool = False,
     ) -> None:
         self.expected = expected
+        # A SHOULD-level finding inside a check whose main requirement is a MUST: it is `warn`.
+        self.should = should
         self.actual = actual
         self.evidence = tuple(evidence)
         self.message = message or f"expected {expected}; got {actual}"

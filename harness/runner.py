@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -49,7 +50,7 @@ class _LiveProgress:
         if result.verdict in {Verdict.FAIL, Verdict.WARN, Verdict.ERROR}:
             style = _STYLE[result.verdict.value]
             self.progress.console.print(
-                f"[{style}]{result.verdict.value:>5}[/] {result.check}: {result.message}",
+                f"[{style}]{result.verdict.value:>5}[/] {result.check}: {escape(result.message)}",
                 markup=True,
                 highlight=False,
                 soft_wrap=True,
@@ -151,7 +152,7 @@ def _print_summary(
     for r in shown:
         style = _STYLE[r["verdict"]]
         table.add_row(
-            r["check"], r.get("profile") or "", f"[{style}]{r['verdict']}[/]", r["message"]
+            r["check"], r.get("profile") or "", f"[{style}]{r['verdict']}[/]", escape(r["message"])
         )
     console.print(table)
     summary = report["summary"]

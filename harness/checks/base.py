@@ -69,6 +69,8 @@ class Check[E: Evidence]:
         try:
             message = self.judge(evidence)
         except CheckFailed as finding:
+            if finding.should:
+                effective = Level.SHOULD
             verdict = Verdict.FAIL if effective is Level.MUST else Verdict.WARN
             shown = finding.evidence or evidence.exchanges
             return self.result(

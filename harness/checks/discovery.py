@@ -39,20 +39,22 @@ def challenge(ev: ResourceDiscovery) -> str:
             actual=f"WWW-Authenticate: {response.header('www-authenticate')!r}",
             evidence=shown,
         )
+    well_known = [p for p in ev.prm_probes if p.source in {"path", "root"} and p.served]
+    if "resource_metadata" not in bearer.params and not well_known:
+        raise CheckFailed(
+            expected="resource_metadata in the challenge, or PRM at a well-known URI",
+            actual="neither",
+            evidence=ev.exchanges,
+        )
     if "error" in bearer.params:
         raise CheckFailed(
-            expected="no error auth-param when the request carried no credentials (RFC 6750 §3.1)",
+            expected="no error auth-param when the request carried no credentials "
+            "(RFC 6750 §3.1: SHOULD NOT)",
             actual=f'error="{bearer.params["error"]}"',
             evidence=shown,
+            should=True,
         )
     if "resource_metadata" not in bearer.params:
-        well_known = [p for p in ev.prm_probes if p.source in {"path", "root"} and p.served]
-        if not well_known:
-            raise CheckFailed(
-                expected="resource_metadata in the challenge, or PRM at a well-known URI",
-                actual="neither",
-                evidence=ev.exchanges,
-            )
         return f"401 Bearer challenge without resource_metadata; PRM found at {well_known[0].url}"
     return f'401 Bearer resource_metadata="{bearer.params["resource_metadata"]}"'
 
