@@ -6,7 +6,7 @@ import asyncio
 import secrets
 import time
 
-from harness.engine import Run
+from harness.engine import Probe, Run
 from harness.errors import NotApplicable, TargetError
 from harness.probes.grant import require_grant, try_grant
 from harness.probes.rs_evidence import (
@@ -127,3 +127,6 @@ async def probe_expired(run: Run, _profile: str | None) -> ExpiredProbe:
     attempt = await mcp.attempt("token after expiry", authorization=authorization)
     how = f"sent {lifetime + leeway:g} s after issue, expires_in={lifetime}"
     return ExpiredProbe(attempt=attempt, how=how)
+
+
+PROBES: dict[type, Probe] = {BearerProbes: probe_bearer, ExpiredProbe: probe_expired}

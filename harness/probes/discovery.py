@@ -10,7 +10,7 @@ import asyncio
 import secrets
 from urllib.parse import urljoin
 
-from harness.engine import Run
+from harness.engine import Probe, Run
 from harness.errors import NotApplicable, TargetError
 from harness.oauth.metadata import fetch_json_document
 from harness.oauth.wellknown import as_metadata_urls, origin, prm_urls
@@ -90,3 +90,10 @@ async def probe_unserved(run: Run, _profile: str | None) -> UnservedUrls:
         bogus.append(f"{origin(auth_server.issuer)}/.well-known/openid-configuration/no-{nonce}")
     fetched = await asyncio.gather(*(fetch_probe(run, url, "bogus") for url in bogus))
     return UnservedUrls(probes=(*unused, *fetched))
+
+
+PROBES: dict[type, Probe] = {
+    ResourceDiscovery: probe_resource,
+    AuthServerDiscovery: probe_auth_server,
+    UnservedUrls: probe_unserved,
+}

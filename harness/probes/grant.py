@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from harness import __version__
 from harness.config import UserCredentials
-from harness.engine import Run
+from harness.engine import Probe, Run
 from harness.errors import NotApplicable
 from harness.http import Exchange
 from harness.oauth.authorize import authorization_url, authorize
@@ -186,3 +186,6 @@ async def obtain_grant(
         scope=requested_scope,
         exchanges=(*flow.exchanges, redeemed.response.exchange),
     )
+
+
+PROBES: dict[type, Probe] = {Grant: probe_grant}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness.engine import Run
+from harness.engine import Probe, Run
 from harness.errors import TargetError
 from harness.http import Exchange
 from harness.mcp.client import McpClient, McpReply
@@ -137,3 +137,6 @@ async def _use_and_refresh(
         called = await client.call_tool(tool[0], dict(tool[1]), again)
         steps.append(_reply_step(f"call again ({tool[0]})", called))
     return steps
+
+
+PROBES: dict[type, Probe] = {Journey: probe_happy_path}

@@ -1,22 +1,25 @@
-"""Which probe produces which evidence type."""
+"""Which probe produces which evidence type: the union of every probe module's `PROBES`."""
 
 from __future__ import annotations
 
-from harness.engine import Probe
-from harness.probes.bearer import probe_bearer, probe_expired
-from harness.probes.discovery import probe_auth_server, probe_resource, probe_unserved
-from harness.probes.evidence import AuthServerDiscovery, ResourceDiscovery, UnservedUrls
-from harness.probes.grant import Grant, probe_grant
-from harness.probes.journey import Journey
-from harness.probes.journeys import probe_happy_path
-from harness.probes.rs_evidence import BearerProbes, ExpiredProbe
+import importlib
+import pkgutil
 
-PROBES: dict[type, Probe] = {
-    ResourceDiscovery: probe_resource,
-    AuthServerDiscovery: probe_auth_server,
-    UnservedUrls: probe_unserved,
-    Grant: probe_grant,
-    BearerProbes: probe_bearer,
-    ExpiredProbe: probe_expired,
-    Journey: probe_happy_path,
-}
+import harness.probes
+from harness.engine import Probe
+
+
+def _registry() -> dict[type, Probe]:
+    probes: dict[type, Probe] = {}
+    for module in pkgutil.iter_modules(harness.probes.__path__):
+        declared = getattr(importlib.import_module(f"harness.probes.{module.name}"), "PROBES", {})
+        clash = set(declared) & set(probes)
+        if clash:
+            raise RuntimeError(
+                f"evidence produced by two probes: {sorted(t.__name__ for t in clash)}"
+            )
+        probes.update(declared)
+    return probes
+
+
+PROBES: dict[type, Probe] = _registry()

@@ -1,0 +1,44 @@
+"""Every check has its pair of self-tests, and the correct reference server passes them all."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import tests.integration
+from harness.checks import ALL_CHECKS
+from harness.results import Verdict
+from harness.session import BASELINE_PROFILE, HarnessSession
+from simulators.reference import ReferenceConfig, ReferenceServer
+from tests.integration.pairs import FAST_EXPIRY, FAST_TTL_S, DefectCase
+
+
+def all_defect_cases() -> list[DefectCase]:
+    cases: list[DefectCase] = []
+    for module in pkgutil.iter_modules(tests.integration.__path__):
+        if module.name.startswith("test_pairs_"):
+            imported = importlib.import_module(f"tests.integration.{module.name}")
+            cases.extend(getattr(imported, "DEFECT_CASES", []))
+    return cases
+
+
+def test_every_check_has_a_failing_case() -> None:
+    covered = {
+        check_id for check_id, _, verdict in all_defect_cases() if verdict is not Verdict.PASS
+    }
+    missing = sorted({c.id for c in ALL_CHECKS} - covered)
+    assert not missing, f"checks without a defect that makes them fail: {missing}"
+
+
+def test_correct_server_passes_every_check() -> None:
+    with ReferenceServer(ReferenceConfig(access_token_ttl=FAST_TTL_S)) as server:
+        session = HarnessSession(target_url=server.mcp_url, config=FAST_EXPIRY)
+        session.run()
+    expected = {(c.id, BASELINE_PROFILE if c.per_profile else None) for c in ALL_CHECKS}
+    assert set(session.results) == expected
+    not_passing = {
+        key: (r.verdict.value, r.message)
+        for key, r in session.results.items()
+        if r.verdict is not Verdict.PASS
+    }
+    assert not not_passing
