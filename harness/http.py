@@ -342,10 +342,16 @@ async def _read_capped(
     return bytes(chunks), False
 
 
+_SCHEME_WORDS = frozenset({"bearer", "basic", "token", "dpop", "digest"})
+
+
 def _register_header_secrets(vault: SecretVault, headers: httpx.Headers) -> None:
     for name, value in headers.multi_items():
         if name.lower() in {"authorization", "proxy-authorization"}:
-            vault.add(value.partition(" ")[2].strip() or value)
+            scheme, _, credentials = value.partition(" ")
+            credentials = credentials.strip() if credentials else scheme  # a bare token
+            if credentials.lower() not in _SCHEME_WORDS:
+                vault.add(credentials)
         elif name.lower() == "cookie":
             for pair in value.split(";"):
                 vault.add(pair.partition("=")[2].strip())

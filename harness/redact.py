@@ -69,6 +69,11 @@ class SecretVault:
     def __contains__(self, secret: str) -> bool:
         return secret in self._secrets
 
+    def known(self) -> frozenset[str]:
+        """Every secret registered so far (for tests proving none reached an output)."""
+        with self._lock:
+            return frozenset(self._secrets)
+
     def redact(self, text: str) -> str:
         pattern = self._compiled()
         if pattern is not None:
