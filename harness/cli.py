@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve-reference"]:
+        # Every option after it belongs to the reference server, including --help.
+        return _serve_reference(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         if args.command == "run":
@@ -126,8 +130,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_checks()
         if args.command == "profiles":
             return _list_profiles()
-        if args.command == "serve-reference":
-            return _serve_reference(args.args)
         print(
             f"mcp-auth-harness {args.command}: {LATER[args.command]} is not available in "
             "this version",

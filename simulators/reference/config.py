@@ -1,0 +1,54 @@
+"""Configuration of the reference target: what to serve and which users exist.
+
+Everything here is immutable so one config can be shared by several servers and threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final, Literal
+
+from simulators.reference.defects import Defect, parse_defects
+
+#: The demo resource owners and their passwords (the form login checks these).
+USERS: Final[Mapping[str, str]] = MappingProxyType(
+    {"alice": "alice-password", "bob": "bob-password"}
+)
+
+#: The user picked when `login="auto"` and no `login_hint` names another one.
+DEFAULT_USER: Final = "alice"
+
+READ_SCOPE: Final = "notes:read"
+WRITE_SCOPE: Final = "notes:write"
+SCOPES: Final = (READ_SCOPE, WRITE_SCOPE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReferenceConfig:
+    """How one reference server behaves. The default is correct per MCP 2025-11-25."""
+
+    defects: frozenset[Defect] = frozenset()  # Defect members or their names
+    access_token_ttl: int = 3600
+    refresh_token_ttl: int = 86400
+    login: Literal["auto", "form"] = "auto"
+    issuer_path: str = ""
+    separate_as: bool = False
+    oidc_only: bool = False
+    token_format: Literal["jwt", "opaque"] = "jwt"
+    sse_responses: bool = False
+    mcp_path: str = "/mcp"
+
+    def __post_init__(self) -> None:
+        for name, path in (("issuer_path", self.issuer_path), ("mcp_path", self.mcp_path)):
+            if path and (not path.startswith("/") or path.endswith("/")):
+                raise ValueError(f"{name} must start with '/' and not end with '/' (got {path!r}).")
+        if not self.mcp_path:
+            raise ValueError("mcp_path must not be empty; use e.g. '/mcp'.")
+        # plain names ("pkce-optional") are accepted too; unknown ones list the valid names
+        object.__setattr__(self, "defects", parse_defects(self.defects))
+
+    def has(self, defect: Defect) -> bool:
+        """Whether this server carries `defect` (reads better than a set test at call sites)."""
+        return defect in self.defects
