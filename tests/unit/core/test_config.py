@@ -59,7 +59,7 @@ arguments = { id = "1" }
     ],
 )
 def test_errors_name_the_key(data: dict[str, object], fragment: str) -> None:
-    with pytest.raises(ConfigError, match="target.toml") as info:
+    with pytest.raises(ConfigError, match=r"target\.toml") as info:
         parse_config(data, source="target.toml")
     assert fragment in str(info.value)
 

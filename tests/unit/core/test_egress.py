@@ -17,7 +17,8 @@ def test_policy_follows_the_target() -> None:
     assert EgressPolicy.for_target("http://127.0.0.1:8000/mcp").allow_private
     assert EgressPolicy.for_target("http://10.1.2.3/mcp").allow_private
     assert not EgressPolicy.for_target("https://93.184.215.14/mcp").allow_private
-    assert is_loopback_host("[::1]") and is_loopback_host("localhost")
+    assert is_loopback_host("[::1]")
+    assert is_loopback_host("localhost")
 
 
 @pytest.mark.parametrize(
