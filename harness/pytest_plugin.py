@@ -73,6 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: run only what is selected
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if not items:
         return
