@@ -1,7 +1,4 @@
-"""Fixtures for the MCP client tests: a real uvicorn server on 127.0.0.1:0, and an HttpClient.
-
-A copy of tests/unit/oauth/conftest.py (each helper keeps to its own test folders); hoist both
-into tests/unit/conftest.py when convenient.
+"""Fixtures for the client tests: a real uvicorn server on 127.0.0.1:0, and an HttpClient.
 
 The socket is bound and listening before the server thread starts, so requests queue in the
 backlog until uvicorn accepts them: no readiness polling, no sleeps.
