@@ -1,0 +1,158 @@
+"""The harness against MCP servers we did not write: every check runs, none ends in `error`.
+
+The fail and warn verdicts each server earns are pinned below, each with the reason it is a true
+finding of that server, so a regression either way is caught: a new fail/warn (a false alarm, or
+a new check that needs classifying) fails the test, and so does a finding that disappears.
+Run with `-s` to see the verdict tables.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from harness.config import Config
+from harness.results import Verdict
+from harness.session import HarnessSession
+
+from .conftest import RunningServer
+
+pytestmark = pytest.mark.slow
+
+MESSAGE_WIDTH = 110
+FINDINGS = frozenset({Verdict.FAIL, Verdict.WARN})
+
+# @modelcontextprotocol/sdk 1.32.2, examples/server/simpleStreamableHttp.js --oauth [--oauth-strict]
+TS_EXPECTED: dict[str, Verdict] = {
+    # requireBearerAuth throws InvalidTokenError("Missing Authorization header") for a request
+    # without credentials, so the 401 says error="invalid_token" (RFC 6750 §3.1: SHOULD NOT).
+    "disc.rs.challenge": Verdict.WARN,
+    # The example sets requiredScopes: [], so its 401 challenge never carries scope="…".
+    "disc.rs.challenge-scope": Verdict.WARN,
+    # The SDK's SafeUrlSchema refuses only javascript:/data:/vbscript: redirect URIs at DCR; a
+    # URI with a #fragment (RFC 6749 §3.1.2) and plain http to a non-loopback host (MCP:
+    # redirect URIs MUST be localhost or https) are registered.
+    "reg.dcr.rejects-bad-redirect": Verdict.FAIL,
+    # The SDK's authorize handler allows any loopback port (RFC 8252 §7.3), but the demo
+    # provider's authorize() then demands an exact redirect_uris.includes() match and redirects
+    # back with error=invalid_request.
+    "authz.redirect.loopback-port": Verdict.FAIL,
+    # The demo provider's exchangeAuthorizationCode ignores the redirect_uri the token handler
+    # passes it, so a code is redeemed with a redirect_uri other than the authorization's.
+    "token.redirect-uri-match": Verdict.FAIL,
+    # The demo provider throws plain Errors for an unknown code ("Invalid authorization code")
+    # and for any refresh ("Not implemented"), which the token handler answers 500 server_error
+    # instead of 400 invalid_grant.
+    "token.error-format": Verdict.FAIL,
+    # The AS advertises the refresh_token grant, but the demo provider never issues one.
+    "refresh.issued": Verdict.WARN,
+    # Same cause: without refresh tokens the user must log in again every hour.
+    "scenario.unattended-run": Verdict.WARN,
+    # The example's introspection verifier throws a plain Error for an unknown token, which
+    # requireBearerAuth answers with 500 server_error instead of 401.
+    "rs.garbage-token": Verdict.FAIL,
+    # Same cause: an unknown token gets 500 server_error, not 401 error="invalid_token".
+    "rs.invalid-token-challenge": Verdict.WARN,
+    # Same cause: every well-formed but unknown bearer token is answered 500.
+    "rs.no-5xx": Verdict.FAIL,
+    # Same cause: a JWT from a foreign issuer is just an unknown token to the introspection
+    # verifier, answered 500; the check counts a 5xx to a forged token as a failure.
+    "rs.foreign-issuer": Verdict.FAIL,
+    # The example's transport has no allowedOrigins and createMcpExpressApp validates only Host,
+    # so a valid token with Origin: https://evil.example is served (MCP Transports: MUST 403).
+    "rs.origin": Verdict.FAIL,
+}
+TS_VARIANT_EXPECTED: dict[str, dict[str, Verdict]] = {
+    "oauth": {
+        # Without --oauth-strict the AS issues tokens for any resource and requireBearerAuth
+        # gets no expectedResource, so a token requested for another resource is accepted.
+        "token.resource-audience": Verdict.FAIL,
+    },
+    "oauth-strict": {},
+}
+
+# mcp 2.3.0 (mcp.server.auth) with interop/python_sdk_server.py's in-memory provider
+PY_EXPECTED: dict[str, Verdict] = {
+    # RequireAuthMiddleware answers a request without credentials with error="invalid_token"
+    # ("Authentication required"), which RFC 6750 §3.1 says SHOULD NOT be sent.
+    "disc.rs.challenge": Verdict.WARN,
+    # RequireAuthMiddleware never puts scope="…" in its 401 challenge, although the server
+    # requires notes:read (AuthSettings.required_scopes).
+    "disc.rs.challenge-scope": Verdict.WARN,
+    # The SDK's RegistrationHandler takes any pydantic AnyUrl as a redirect URI (javascript:,
+    # data:, #fragment, non-loopback http) and leaves the policy to the provider's
+    # register_client, which here, as in the SDK's examples, stores the client as is.
+    "reg.dcr.rejects-bad-redirect": Verdict.FAIL,
+    # OAuthClientInformationFull.validate_redirect_uri demands an exact match, so a registered
+    # loopback redirect URI with another port is refused (RFC 8252 §7.3: MUST allow any port).
+    "authz.redirect.loopback-port": Verdict.FAIL,
+}
+
+
+# Checks that must pass: the harness drives each server end to end, and on the Python SDK server
+# (8 s access tokens, see conftest.PY_ACCESS_TTL_S) it really presents an expired token.
+TS_MUST_PASS = ("scenario.happy-path",)
+PY_MUST_PASS = ("scenario.happy-path", "rs.expired")
+
+
+def test_typescript_sdk_example(ts_server: RunningServer) -> None:
+    judge(ts_server, TS_EXPECTED | TS_VARIANT_EXPECTED[ts_server.variant], TS_MUST_PASS)
+
+
+def test_python_sdk_server(python_sdk_server: RunningServer) -> None:
+    judge(python_sdk_server, PY_EXPECTED, PY_MUST_PASS)
+
+
+def judge(server: RunningServer, expected: dict[str, Verdict], must_pass: tuple[str, ...]) -> None:
+    """Run every check against `server` with the default configuration and compare."""
+    session = HarnessSession(target_url=server.mcp_url, config=Config())
+    session.run()
+    table = verdict_table(server, session)
+    sys.stdout.write(table)
+
+    problems: list[str] = []
+    if session.fatal:
+        problems.append(f"the run did not finish: {session.fatal}")
+    by_check = {check: result for (check, _), result in session.results.items()}
+    missing = [c.id for c, p in session.planned() if (c.id, p) not in session.results]
+    if missing:
+        problems.append(f"no result for {', '.join(missing)}")
+    for check, result in by_check.items():
+        if result.verdict is Verdict.ERROR:
+            problems.append(f"{check}: error: {result.message}")
+        elif result.verdict in FINDINGS and expected.get(check) is not result.verdict:
+            problems.append(
+                f"{check}: unexpected {result.verdict}: a false alarm, or a true finding to "
+                "record (with its reason) in this test's expectations"
+            )
+    for check, verdict in expected.items():
+        got = by_check.get(check)
+        if got is None or got.verdict not in FINDINGS | {Verdict.ERROR}:
+            problems.append(
+                f"{check}: expected {verdict}, got {got.verdict if got else 'no result'}: the "
+                "finding is gone (did the server change, or did the check lose its teeth?)"
+            )
+    for check in must_pass:
+        got = by_check.get(check)
+        if got is None:
+            problems.append(f"{check}: expected pass, got no result")
+        elif got.verdict not in {Verdict.PASS, Verdict.ERROR}:
+            problems.append(f"{check}: expected pass, got {got.verdict}: {got.message}")
+    assert not problems, "\n".join(problems) + "\n" + table
+
+
+def verdict_table(server: RunningServer, session: HarnessSession) -> str:
+    """One line per result, in the session's plan order: check id, verdict, message summary."""
+    rows = [
+        session.results[(c.id, p)] for c, p in session.planned() if (c.id, p) in session.results
+    ]
+    width = max((len(r.check) for r in rows), default=0)
+    spec = f" (spec {session.spec_revision})" if session.spec_revision else ""
+    lines = [f"\n{server.name} at {server.mcp_url}{spec}"]
+    for r in rows:
+        message = " ".join(r.message.split())
+        if len(message) > MESSAGE_WIDTH:
+            message = message[: MESSAGE_WIDTH - 1] + "…"
+        lines.append(f"  {r.check:<{width}}  {r.verdict.value:<5}  {message}")
+    return "\n".join(lines) + "\n"
