@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="client profile to simulate; repeatable (default: every profile)",
     )
     run.add_argument(
+        "--profile-dir",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="a folder of user profile files (*.toml) to add; repeatable",
+    )
+    run.add_argument(
         "--spec",
         metavar="REV",
         default="auto",
@@ -87,7 +94,32 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", metavar="DIR", help="output folder (default: beside the input)")
 
     commands.add_parser("checks", help="list the built-in checks")
-    commands.add_parser("profiles", help="list the built-in client profiles")
+    profiles = commands.add_parser(
+        "profiles",
+        help="list the client profiles, or show one with its quirks and sources",
+    )
+    profiles.add_argument("--show", metavar="NAME", help="print one profile in full")
+    profiles.add_argument(
+        "--profile-dir", metavar="DIR", action="append", default=[], help="add user profiles"
+    )
+
+    simulate = commands.add_parser(
+        "simulate-client",
+        help="act as one profile's client against a server and print the transcript",
+        description="Run the profile's OAuth flow and MCP calls against URL, printing every "
+        "exchange (secrets fingerprinted). Usable as the client command of the official "
+        "conformance suite (which appends the server URL).",
+    )
+    simulate.add_argument("--profile", metavar="NAME", required=True, help="the client profile")
+    simulate.add_argument(
+        "--profile-dir", metavar="DIR", action="append", default=[], help="add user profiles"
+    )
+    simulate.add_argument("--config", metavar="FILE", help="target configuration (TOML)")
+    simulate.add_argument(
+        "--spec", metavar="REV", default="auto", choices=SPEC_REVISIONS, help="protocol revision"
+    )
+    simulate.add_argument("--tool", metavar="NAME", help="the tool to call once connected")
+    simulate.add_argument("url", metavar="URL", help="the MCP endpoint")
 
     serve = commands.add_parser(
         "serve-reference",
@@ -118,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 target=args.target,
                 config_path=args.config,
                 profiles=args.profile,
+                profile_dirs=args.profile_dir,
                 spec=args.spec,
                 out=Path(args.out) if args.out else _default_out(),
                 fail_on=args.fail_on,
@@ -129,7 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "checks":
             return _list_checks()
         if args.command == "profiles":
-            return _list_profiles()
+            return _profiles(args.show, args.profile_dir)
+        if args.command == "simulate-client":
+            return _simulate(args)
         print(
             f"mcp-auth-harness {args.command}: {LATER[args.command]} is not available in "
             "this version",
@@ -168,11 +203,32 @@ def _list_checks() -> int:
     return EXIT_OK
 
 
-def _list_profiles() -> int:
-    from harness.session import BASELINE_PROFILE
+def _profiles(name: str | None, dirs: Sequence[str]) -> int:
+    from harness.profiles.catalogue import load_profiles, select
+    from harness.profiles.show import listing, show
 
-    print(f"{BASELINE_PROFILE}  a client that follows MCP 2025-11-25 authorization to the letter")
+    catalogue = load_profiles(dirs)
+    chosen = select(catalogue, [name])[0] if name is not None else None
+    lines = listing(catalogue.values()) if chosen is None else show(chosen)
+    print("\n".join(lines))
     return EXIT_OK
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from harness.config import load_config
+    from harness.errors import TargetError
+    from harness.profiles.catalogue import load_profiles, select
+    from harness.profiles.simulate import from_environment, simulate
+
+    profile = select(load_profiles(args.profile_dir), [args.profile])[0]
+    sim = from_environment(profile, args.url, load_config(args.config), args.spec, args.tool)
+    try:
+        return asyncio.run(simulate(sim, lambda line: print(line, flush=True)))
+    except TargetError as exc:
+        print(f"mcp-auth-harness simulate-client: {exc}", file=sys.stderr)
+        return EXIT_HARNESS
 
 
 def _serve_reference(args: Sequence[str]) -> NoReturn:

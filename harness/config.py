@@ -19,6 +19,11 @@ from harness.errors import ConfigError
 
 DEFAULT_MAX_EXPIRY_WAIT_S = 15.0
 DEFAULT_EXPIRY_LEEWAY_S = 5.0
+DEFAULT_ENTROPY_SAMPLES = 24
+MAX_ENTROPY_SAMPLES = 1000
+DEFAULT_CANARY_WAIT_S = 2.0
+MAX_CANARY_WAIT_S = 30.0
+DEFAULT_MAX_REFRESH_GRACE_S = 60.0
 LoginMode = Literal["auto", "form", "static"]
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -60,6 +65,38 @@ class TokenHints:
     )
     expired_token: str | None = None  # or: a token known to be expired
     expiry_leeway_s: float = DEFAULT_EXPIRY_LEEWAY_S  # clock skew a server may allow past `exp`
+    # how long a rotated-out refresh token may keep working before it is no grace window
+    max_refresh_grace_s: float = DEFAULT_MAX_REFRESH_GRACE_S
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpstreamCanary:
+    """`[upstream_canary]`: a loopback listener standing in for the target's upstream API.
+
+    Point the MCP server's upstream URL at `http://host:port/`; the harness listens there while
+    `tool` (which makes the server call its upstream) runs, and the client's token must never
+    arrive (misuse.token-passthrough).
+    """
+
+    host: str = "127.0.0.1"
+    port: int
+    tool: ToolConfig
+    wait_s: float = DEFAULT_CANARY_WAIT_S  # how long to wait for the upstream request
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionHints:
+    entropy_samples: int = DEFAULT_ENTROPY_SAMPLES  # session ids collected for sess.entropy
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MisuseConfig:
+    injections: str | None = None  # an extra injection corpus (TOML), beside the bundled one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +110,9 @@ class Config:
     narrow_scopes: tuple[str, ...] = ()
     tools: tuple[ToolConfig, ...] = ()
     tokens: TokenHints = TokenHints()
+    upstream_canary: UpstreamCanary | None = None
+    sessions: SessionHints = SessionHints()
+    misuse: MisuseConfig = MisuseConfig()
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret in the configuration, for the run's vault."""
@@ -93,7 +133,12 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "client": frozenset({"client_id", "client_secret", "redirect_uri"}),
     "scopes": frozenset({"narrow"}),
     "tools": frozenset({"name", "requires", "arguments"}),
-    "tokens": frozenset({"max_expiry_wait_s", "expired_token", "expiry_leeway_s"}),
+    "tokens": frozenset(
+        {"max_expiry_wait_s", "expired_token", "expiry_leeway_s", "max_refresh_grace_s"}
+    ),
+    "upstream_canary": frozenset({"host", "port", "tool", "arguments", "wait_s"}),
+    "sessions": frozenset({"entropy_samples"}),
+    "misuse": frozenset({"injections"}),
 }
 
 
@@ -130,6 +175,14 @@ class _Reader:
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             raise self.fail(key, "must be a non-negative number")
         return float(value)
+
+    def integer(self, key: str, default: int | None, *, low: int, high: int) -> int | None:
+        value = self.table.get(key, default)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise self.fail(key, f"must be an integer from {low} to {high}")
+        return value
 
     def url(self, key: str) -> str | None:
         value = self.string(key)
@@ -192,7 +245,16 @@ def parse_config(data: Mapping[str, object], *, source: str = "<config>") -> Con
             max_expiry_wait_s=tokens.number("max_expiry_wait_s", DEFAULT_MAX_EXPIRY_WAIT_S),
             expired_token=tokens.string("expired_token"),
             expiry_leeway_s=tokens.number("expiry_leeway_s", DEFAULT_EXPIRY_LEEWAY_S),
+            max_refresh_grace_s=tokens.number("max_refresh_grace_s", DEFAULT_MAX_REFRESH_GRACE_S),
         ),
+        upstream_canary=_upstream_canary(sections["upstream_canary"]),
+        sessions=SessionHints(
+            entropy_samples=sections["sessions"].integer(
+                "entropy_samples", DEFAULT_ENTROPY_SAMPLES, low=2, high=MAX_ENTROPY_SAMPLES
+            )
+            or DEFAULT_ENTROPY_SAMPLES
+        ),
+        misuse=MisuseConfig(injections=sections["misuse"].string("injections")),
     )
 
 
@@ -226,6 +288,32 @@ def _login(reader: _Reader) -> LoginConfig:
         access_token=access_token,
         refresh_token=reader.string("refresh_token"),
         second_user=second_user,
+    )
+
+
+def _upstream_canary(reader: _Reader) -> UpstreamCanary | None:
+    if not reader.table:
+        return None
+    port = reader.integer("port", None, low=1, high=65535)
+    if port is None:
+        raise reader.fail("port", "is required when [upstream_canary] is given")
+    tool = reader.string("tool")
+    if not tool:
+        raise reader.fail(
+            "tool", "is required: the tool that makes the server call its upstream API"
+        )
+    host = reader.string("host") or "127.0.0.1"
+    if not host or any(c in host for c in "/ []"):
+        raise reader.fail("host", f"must be a host name or IP address, not {host!r}")
+    wait_s = reader.number("wait_s", DEFAULT_CANARY_WAIT_S)
+    if wait_s > MAX_CANARY_WAIT_S:
+        raise reader.fail("wait_s", f"must be at most {MAX_CANARY_WAIT_S:g} seconds")
+    arguments = reader.table_at("arguments")
+    return UpstreamCanary(
+        host=host,
+        port=port,
+        tool=ToolConfig(name=tool, arguments=dict(arguments.table) if arguments else {}),
+        wait_s=wait_s,
     )
 
 

@@ -160,6 +160,20 @@ class Deadline:
 ReadUntil = Callable[[bytes], bool]
 
 
+class _NeverFollow(httpx.AsyncClient):
+    """httpx prepares the next request of every redirect even when it does not follow it, and
+    raises on a `Location` it cannot parse (`javascript:…`): the response itself is the
+    evidence, so that preparation must never fail."""
+
+    def _build_redirect_request(
+        self, request: httpx.Request, response: httpx.Response
+    ) -> httpx.Request:
+        try:
+            return super()._build_redirect_request(request, response)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError):
+            return request
+
+
 class HttpClient:
     """Async HTTP client for one run. Construct with `async with HttpClient(...) as http:`."""
 
@@ -179,7 +193,7 @@ class HttpClient:
         self.deadline = deadline
         self.timeout_s = timeout_s
         self.max_body = max_body
-        self._client = httpx.AsyncClient(
+        self._client = _NeverFollow(
             follow_redirects=False,
             timeout=timeout_s,
             headers={"user-agent": user_agent},
@@ -352,12 +366,15 @@ def _register_header_secrets(vault: SecretVault, headers: httpx.Headers) -> None
             credentials = credentials.strip() if credentials else scheme  # a bare token
             if credentials.lower() not in _SCHEME_WORDS:
                 vault.add(credentials)
+        elif name.lower() == "mcp-session-id":
+            vault.add(value)
         elif name.lower() == "cookie":
             for pair in value.split(";"):
                 vault.add(pair.partition("=")[2].strip())
 
 
 def _register_response_secrets(vault: SecretVault, response: httpx.Response, raw: bytes) -> None:
+    vault.add(response.headers.get("mcp-session-id"))  # a session handle is a credential too
     for value in response.headers.get_list("set-cookie"):
         vault.add(value.split(";", 1)[0].partition("=")[2].strip())
     location = response.headers.get("location")

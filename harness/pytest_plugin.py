@@ -55,6 +55,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="client profile to simulate (repeatable; default: all)",
     )
     group.addoption(
+        "--mcp-profile-dir",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="a folder of user profile files (*.toml) to add (repeatable)",
+    )
+    group.addoption(
         "--mcp-spec",
         metavar="REV",
         default="auto",
@@ -82,6 +89,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         marker = item.get_closest_marker("mcp_check")
         if marker is not None:
             state.selected.add((str(marker.args[0]), marker.kwargs.get("profile")))
+
+
+def selected_profiles(config: pytest.Config) -> tuple[str, ...]:
+    """The profiles this session simulates: `--mcp-profile` names, else every profile."""
+    from harness.errors import ConfigError
+    from harness.profiles.catalogue import load_profiles, select
+
+    try:
+        catalogue = load_profiles(config.getoption("mcp_profile_dir"))
+        return tuple(p.name for p in select(catalogue, config.getoption("mcp_profile")))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from exc
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +135,8 @@ def mcp_session(
         seed=pytestconfig.getoption("mcp_seed"),
         selected=frozenset(state.selected),
         on_result=lambda result: pytestconfig.hook.pytest_mcp_result(result=result),
+        profiles=selected_profiles(pytestconfig),
+        profile_dirs=pytestconfig.getoption("mcp_profile_dir"),
     )
     state.session = session
     session.run()

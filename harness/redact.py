@@ -31,7 +31,6 @@ SECRET_FIELDS = frozenset(
         "registration_access_token",
     }
 )
-SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
 _JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _FINGERPRINT = re.compile(r"^sha256:[0-9a-f]{8}$")
 MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
@@ -98,6 +97,8 @@ class SecretVault:
             return f"{scheme} {fingerprint(credentials.strip())}" if credentials.strip() else value
         if lowered in {"cookie", "set-cookie"}:
             return _redact_cookie(value)
+        if lowered == "mcp-session-id":
+            return fingerprint(value) if value else value
         if lowered == "location":
             return self.redact_url(value)
         return self.redact(value)

@@ -19,9 +19,12 @@ from rich.table import Table
 
 from harness.config import load_config
 from harness.errors import ConfigError
+from harness.profiles.catalogue import load_profiles
+from harness.profiles.catalogue import select as choose
 from harness.results import Result, Verdict
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+_COMPAT_STYLE = {"works": "green", "degraded": "yellow", "broken": "bold red"}
 _STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "skip": "dim", "error": "magenta"}
 
 
@@ -77,8 +80,10 @@ def run_command(
     fail_on: str,
     seed: int | None,
     select: str | None = None,
+    profile_dirs: Sequence[str] = (),
 ) -> int:
     load_config(config_path)  # configuration errors surface here, before pytest starts
+    choose(load_profiles(profile_dirs), profiles)  # and so do unknown or invalid profiles
     console = Console(stderr=True)
     suites = scenarios_dir()
     args = [
@@ -106,6 +111,8 @@ def run_command(
         args += ["-k", select]
     for profile in profiles:
         args += ["--mcp-profile", profile]
+    for folder in profile_dirs:
+        args += ["--mcp-profile-dir", str(Path(folder).resolve())]
     live = _LiveProgress(console)
     code = pytest.main(args, plugins=[live])
     report_path = out / "report.json"
@@ -155,6 +162,27 @@ def _print_summary(
             r["check"], r.get("profile") or "", f"[{style}]{r['verdict']}[/]", escape(r["message"])
         )
     console.print(table)
+    _print_compatibility(console, report.get("compatibility"))
     summary = report["summary"]
     assert isinstance(summary, dict)
     console.print("  ".join(f"[{_STYLE[k]}]{k} {v}[/]" for k, v in summary.items()))
+
+
+def _print_compatibility(console: Console, entries: object) -> None:
+    """The compatibility matrix: one row per client profile, with its main reason."""
+    if not isinstance(entries, list) or not entries:
+        return
+    table = Table(title="client compatibility", show_lines=False)
+    for column in ("profile", "verdict", "phase", "main reason (attribution)"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        reasons = entry.get("reasons") or []
+        main = f"{reasons[0]['text']} ({reasons[0]['attribution']})" if reasons else ""
+        verdict = str(entry["verdict"])
+        table.add_row(
+            str(entry["profile"]),
+            f"[{_COMPAT_STYLE.get(verdict, 'white')}]{verdict}[/]",
+            str(entry.get("phase") or ""),
+            escape(main),
+        )
+    console.print(table)

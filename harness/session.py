@@ -1,23 +1,32 @@
-"""A harness session: one run of the selected checks against one target, usable without pytest."""
+"""A harness session: one run of the selected checks against one target, usable without pytest.
+
+Per-profile checks run once per selected client profile (the baseline spec profile when none is
+named); after the checks, every profile whose scenarios all ran gets a compatibility verdict.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Sequence
 
 from harness import __version__
 from harness.checks import ALL_CHECKS, AnyCheck
+from harness.compat import compatibility
 from harness.config import Config
 from harness.egress import EgressPolicy
 from harness.engine import Run, Target, judge_all
-from harness.errors import TargetError
+from harness.errors import NotApplicable, TargetError
 from harness.http import Deadline, HttpClient
 from harness.probes.evidence import ResourceDiscovery
+from harness.probes.journey import SCENARIO_EVIDENCE, Journey
 from harness.probes.registry import PROBES
-from harness.redact import SecretVault
-from harness.results import Report, Result, Verdict
+from harness.probes.scenario_base import ProfileCatalogue, catalogue_probe
+from harness.profiles.catalogue import load_profiles, select
+from harness.redact import SecretVault, fingerprint
+from harness.results import Compatibility, Report, Result, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +45,10 @@ class HarnessSession:
         seed: int | None = None,
         selected: Selection = frozenset(),
         on_result: Callable[[Result], None] | None = None,
+        profiles: Sequence[str] | None = None,
+        profile_dirs: Sequence[str] = (),
     ) -> None:
+        """`profiles`: names to simulate (None: the baseline only; empty: every profile)."""
         self.target = Target(
             mcp_url=target_url,
             spec=spec,
@@ -45,13 +57,22 @@ class HarnessSession:
         self.config = config
         self.selected = selected
         self.on_result = on_result
-        self.vault = SecretVault(config.secrets())
+        self.catalogue = load_profiles(profile_dirs)
+        names = (BASELINE_PROFILE,) if profiles is None else tuple(profiles)
+        self.profiles = tuple(p.name for p in select(self.catalogue, names))
+        self.vault: SecretVault = GroupedVault(config.secrets())
         self.results: dict[tuple[str, str | None], Result] = {}
+        self.compatibility: tuple[Compatibility, ...] = ()
         self.fatal: str | None = None
         self.spec_revision: str | None = None
 
     def planned(self) -> list[tuple[AnyCheck, str | None]]:
-        plan = [(c, BASELINE_PROFILE if c.per_profile else None) for c in ALL_CHECKS]
+        plan: list[tuple[AnyCheck, str | None]] = []
+        for check in ALL_CHECKS:
+            if check.per_profile:
+                plan += [(check, name) for name in self.profiles]
+            else:
+                plan.append((check, None))
         if self.selected:
             plan = [(c, p) for c, p in plan if (c.id, p) in self.selected]
         return plan
@@ -61,13 +82,16 @@ class HarnessSession:
 
     async def _run(self) -> None:
         policy = EgressPolicy.for_target(self.target.mcp_url)
+        probes = {**PROBES, ProfileCatalogue: catalogue_probe(self.catalogue)}
         async with HttpClient(
             vault=self.vault, policy=policy, deadline=Deadline(RUN_DEADLINE_S)
         ) as http:
-            run = Run(http=http, config=self.config, target=self.target, probes=PROBES)
+            run = Run(http=http, config=self.config, target=self.target, probes=probes)
             try:
                 await self._preflight(run)
-                results = await judge_all(run, self.planned(), on_result=self.on_result)
+                plan = self.planned()
+                results = await judge_all(run, plan, on_result=self.on_result)
+                self.compatibility = await self._compatibility(run, plan)
             finally:
                 await run.close()
         for result in results:
@@ -82,6 +106,21 @@ class HarnessSession:
             self.fatal = f"target unreachable: {exc}"
         except Exception:  # the discovery checks will report it as `error`
             log.debug("discovery failed", exc_info=True)
+
+    async def _compatibility(
+        self, run: Run, plan: list[tuple[AnyCheck, str | None]]
+    ) -> tuple[Compatibility, ...]:
+        """A verdict for each profile whose every scenario was judged in this session."""
+        kinds = {c.evidence for c in ALL_CHECKS if c.per_profile}
+        judged = {(c.evidence, p) for c, p in plan}
+        entries = []
+        for name in self.profiles:
+            if any((kind, name) not in judged for kind in kinds):
+                continue
+            journeys = await _gather(run, name)
+            if journeys is not None:
+                entries.append(compatibility(name, journeys))
+        return tuple(entries)
 
     def result(self, check_id: str, profile: str | None = None) -> Result:
         try:
@@ -104,5 +143,66 @@ class HarnessSession:
             duration_s=duration_s,
             seed=self.target.seed,
             results=tuple(results),
+            compatibility=self.compatibility,
             extra=extra,
         )
+
+
+async def _gather(run: Run, profile: str) -> list[Journey] | None:
+    """The profile's scenario evidence (already gathered by the checks). None when a scenario
+    could not be observed: its check reports the `error`, and no verdict is claimed."""
+    journeys: list[Journey] = []
+    for kind in SCENARIO_EVIDENCE:
+        try:
+            journeys.append(await run.need(kind, profile))
+        except NotApplicable:
+            continue
+        except Exception:  # reported by the scenario's own check as `error`
+            log.info("no compatibility verdict for %s: %s could not be observed", profile, kind)
+            return None
+    return journeys
+
+
+_JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+
+
+class GroupedVault(SecretVault):
+    """A `SecretVault` that stays fast when a run registers hundreds of secrets.
+
+    The base vault recompiles one alternation of every secret after each new one; over many
+    client profiles that compiling dominates the run (quadratic). Here the secrets live in a few
+    compiled groups whose sizes halve (equal sizes merge, so each secret is compiled O(log n)
+    times), and redaction takes the leftmost-longest match over all groups, as one alternation
+    would. (Belongs in `harness.redact`; kept here until it moves.)
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._groups: list[tuple[list[str], re.Pattern[str]]] = []
+        self._compiled_secrets: set[str] = set()
+        super().__init__(secrets)
+
+    def redact(self, text: str) -> str:
+        spans = [(m.start(), m.end()) for p in self._patterns() for m in p.finditer(text)]
+        if spans:
+            spans.sort(key=lambda span: (span[0], -span[1]))
+            out, position = [], 0
+            for start, end in spans:
+                if start >= position:
+                    out += [text[position:start], fingerprint(text[start:end])]
+                    position = end
+            out.append(text[position:])
+            text = "".join(out)
+        return _JWT_SHAPE.sub(lambda m: fingerprint(m.group(0)), text)
+
+    def _patterns(self) -> list[re.Pattern[str]]:
+        with self._lock:
+            fresh = [s for s in self._secrets if s not in self._compiled_secrets]
+            if fresh:
+                self._compiled_secrets.update(fresh)
+                batch = fresh
+                while self._groups and len(self._groups[-1][0]) <= len(batch):
+                    batch = batch + self._groups.pop()[0]
+                longest_first = sorted(batch, key=len, reverse=True)
+                pattern = re.compile("|".join(re.escape(s) for s in longest_first))
+                self._groups.append((batch, pattern))
+            return [pattern for _, pattern in self._groups]

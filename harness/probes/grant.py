@@ -3,29 +3,43 @@
 `obtain_grant` runs the whole authorization code flow with PKCE and `resource` and returns the
 tokens; other probes use it to get the credentials they present (or mutate). It raises
 `NotApplicable` when the target offers no way for the harness to become a client, and `FlowError`
-(a `TargetError`) naming the step that failed.
+(a `TargetError`) naming the step that failed. The steps themselves live in
+`harness.probes.as_flow`, where the authorization-server probes change them one at a time.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
-from harness import __version__
 from harness.config import UserCredentials
 from harness.engine import Probe, Run
 from harness.errors import NotApplicable
 from harness.http import Exchange
-from harness.oauth.authorize import authorization_url, authorize
-from harness.oauth.discovery import Discovery, discover
+from harness.oauth.authorize import authorize
+from harness.oauth.discovery import Discovery
 from harness.oauth.errors import FlowError
-from harness.oauth.login import AutoLogin, FormLogin, LoginDriver
-from harness.oauth.pkce import new_pkce
-from harness.oauth.registration import ClientCredentials, register, registration_body
+from harness.oauth.registration import ClientCredentials
 from harness.oauth.tokens import TokenSet, redeem_code
-from harness.probes.evidence import ResourceDiscovery
+from harness.probes.as_flow import (
+    DEFAULT_REDIRECT_URI,
+    FlowSetup,
+    authorization_request,
+    login_driver,
+    obtain_client,
+    obtain_discovery,
+    redirect_of,
+)
 
-DEFAULT_REDIRECT_URI = "http://127.0.0.1:33418/callback"
+__all__ = [
+    "DEFAULT_REDIRECT_URI",
+    "Grant",
+    "login_driver",
+    "obtain_client",
+    "obtain_discovery",
+    "obtain_grant",
+    "require_grant",
+    "try_grant",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,54 +80,6 @@ async def require_grant(run: Run, *, purpose: str) -> Grant:
         raise NotApplicable(f"needs a valid token, which could not be obtained: {exc}") from exc
 
 
-async def obtain_discovery(run: Run) -> Discovery:
-    resource = await run.need(ResourceDiscovery)
-    return await discover(run.http, run.target.mcp_url, unauthenticated=resource.unauthenticated)
-
-
-async def obtain_client(run: Run, discovery: Discovery, *, purpose: str) -> ClientCredentials:
-    """The configured client, else a dynamically registered one."""
-    configured = run.config.client
-    if configured is not None:
-        redirect = configured.redirect_uri or DEFAULT_REDIRECT_URI
-        return ClientCredentials(
-            client_id=configured.client_id,
-            client_secret=configured.client_secret,
-            redirect_uris=(redirect,),
-            token_endpoint_auth_method="client_secret_basic"
-            if configured.client_secret
-            else "none",
-        )
-    endpoints = discovery.require_endpoints()
-    if not endpoints.registration_endpoint:
-        raise NotApplicable(
-            "the authorization server offers no registration endpoint; "
-            "configure a pre-registered client in [client]"
-        )
-    body = registration_body(
-        client_name=f"mcp-auth-harness {__version__} ({purpose})",
-        redirect_uris=(DEFAULT_REDIRECT_URI,),
-        scope=discovery.scope_to_request(),
-    )
-    registration = await register(run.http, endpoints.registration_endpoint, body)
-    if registration.credentials is None:
-        raise FlowError(
-            "registration", f"refused: {registration.error}", (registration.response.exchange,)
-        )
-    return registration.credentials
-
-
-def login_driver(run: Run, user: UserCredentials | None) -> LoginDriver:
-    login = run.config.login
-    if login.mode == "form":
-        username = user.username if user else login.username
-        password = user.password if user else login.password
-        if not username or not password:
-            raise NotApplicable("[login].mode is form but username/password are not configured")
-        return FormLogin(username=username, password=password)
-    return AutoLogin()
-
-
 async def obtain_grant(
     run: Run,
     *,
@@ -142,38 +108,36 @@ async def obtain_grant(
     if run.config.login.mode == "static":
         raise NotApplicable("[login].mode is static: the harness cannot run an OAuth flow")
     client = await obtain_client(run, discovery, purpose=purpose)
-    pkce = new_pkce(vault=run.http.vault)
-    state = secrets.token_urlsafe(16)
-    requested_scope = scope if scope is not None else discovery.scope_to_request()
-    redirect_uri = client.redirect_uris[0] if client.redirect_uris else DEFAULT_REDIRECT_URI
-    url = authorization_url(
-        endpoints.authorization_endpoint or "",
-        client_id=client.client_id,
-        redirect_uri=redirect_uri,
-        pkce=pkce,
-        state=state,
-        scope=requested_scope,
+    setup = FlowSetup(
+        discovery=discovery,
+        authorization_endpoint=endpoints.authorization_endpoint or "",
+        token_endpoint=endpoints.token_endpoint or "",
+        registration_endpoint=endpoints.registration_endpoint,
         resource=discovery.resource,
+        scope=discovery.scope_to_request(),
     )
+    request = authorization_request(run, setup, client, scope=scope)
+    redirect_uri = redirect_of(client)
+    url = request.url(setup.authorization_endpoint)
     flow = await authorize(run.http, url, redirect_uri=redirect_uri, driver=login_driver(run, user))
     response = flow.response
     if response is None or response.code is None:
         reason = flow.problem or (response.error if response else None) or "no code"
         raise FlowError("authorization", reason, flow.exchanges)
-    if response.state != state:
+    if response.state != request.state:
         raise FlowError(
             "authorization", "the state parameter did not come back unchanged", flow.exchanges
         )
-    if not endpoints.token_endpoint:
+    if not setup.token_endpoint:
         raise FlowError("token", "no token endpoint was discovered", discovery.exchanges)
     redeemed = await redeem_code(
         run.http,
-        endpoints.token_endpoint,
+        setup.token_endpoint,
         client=client,
         code=response.code,
         redirect_uri=redirect_uri,
-        code_verifier=pkce.verifier,
-        resource=discovery.resource,
+        code_verifier=request.pkce.verifier if request.pkce else None,
+        resource=setup.resource,
     )
     if redeemed.tokens is None:
         raise FlowError("token", f"refused: {redeemed.error}", (redeemed.response.exchange,))
@@ -181,9 +145,9 @@ async def obtain_grant(
         discovery=discovery,
         client=client,
         tokens=redeemed.tokens,
-        token_endpoint=endpoints.token_endpoint,
-        resource=discovery.resource,
-        scope=requested_scope,
+        token_endpoint=setup.token_endpoint,
+        resource=setup.resource,
+        scope=request.scope,
         exchanges=(*flow.exchanges, redeemed.response.exchange),
     )
 

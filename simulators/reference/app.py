@@ -78,7 +78,13 @@ def build_apps(config: ReferenceConfig, urls: ReferenceUrls, state: ReferenceSta
     mcp = McpServer(config=config, urls=urls, state=state, validator=validator)
     rs_routes = resource_metadata_routes(urls, config.defects) + mcp.routes()
     as_routes = (
-        authorization_server_metadata_routes(urls, config.defects, oidc_only=config.oidc_only)
+        authorization_server_metadata_routes(
+            urls,
+            config.defects,
+            oidc_only=config.oidc_only,
+            cimd=config.client_id_metadata_documents,
+            registration=config.dynamic_client_registration,
+        )
         + authorization.routes()
     )
     if config.separate_as:

@@ -198,7 +198,8 @@ class ReferenceAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         params = parse_qsl(parts.query, keep_blank_values=True)
         if self.ctx.config.has(Defect.STATE_DROPPED):
             params = [(k, v) for k, v in params if k != "state"]
-        params.append(("iss", self.ctx.urls.issuer))
+        if not self.ctx.config.has(Defect.AUTHZ_ISS_MISSING):
+            params.append(("iss", self.ctx.urls.issuer))
         headers["Location"] = parts._replace(query=urlencode(params)).geturl()
         headers["Cache-Control"] = "no-store"
         status = 307 if self.ctx.config.has(Defect.AUTHZ_307) else 302

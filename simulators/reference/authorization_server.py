@@ -8,13 +8,15 @@ import secrets
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from simulators.reference import cimd
 from simulators.reference.as_context import AsContext
 from simulators.reference.authlib_glue import (
     BodyTooLarge,
@@ -93,9 +95,11 @@ class AuthorizationService:
             ("jwks", self._jwks, ["GET"]),
         ]
         interactive = {"authorize", "login", "consent"}
+        registration = self._ctx.config.dynamic_client_registration
         return [
             Route(urls.as_path(name), self._guard(h, html=name in interactive), methods=m)
             for name, h, m in spec
+            if name != "register" or registration
         ]
 
     def preregister(
@@ -173,6 +177,13 @@ class AuthorizationService:
         http = await self._read(request)
         params = http.query if http.method == "GET" else http.form
         oauth_request = self._server.create_oauth2_request(http)
+        refused = await self._resolve_metadata_document(oauth_request.payload.client_id)
+        if refused is not None:
+            return refused
+        if self._ctx.config.has(Defect.IMPLICIT_GRANT_ACCEPTED):
+            implicit = self._implicit_response(oauth_request)
+            if implicit is not None:
+                return implicit
         if self._ctx.config.has(Defect.ERROR_REDIRECT_UNREGISTERED):
             misdirected = self._redirect_to_unregistered(oauth_request)
             if misdirected is not None:
@@ -189,6 +200,15 @@ class AuthorizationService:
             request=oauth_request, grant_user=user, grant=grant
         )
         return response
+
+    async def _resolve_metadata_document(self, client_id: str | None) -> Response | None:
+        """CIMD: a URL client_id is fetched and registered, or refused with an error page."""
+        if not self._ctx.config.client_id_metadata_documents:
+            return None
+        if client_id is None or not cimd.is_metadata_document_url(client_id):
+            return None
+        refused = await cimd.resolve(self._ctx, client_id)
+        return error_page(f"invalid_client: {refused.reason}.") if refused else None
 
     def _authorization_error(self, request: OAuth2Request, error: OAuth2Error) -> Response:
         """Redirect only once the redirect URI is validated; otherwise an error page."""
@@ -210,6 +230,33 @@ class AuthorizationService:
             302, "", [("Location", add_params_to_uri(uri, params))]
         )
         return response
+
+    def _implicit_response(self, request: OAuth2Request) -> Response | None:
+        """The implicit grant's front-channel token (only with `implicit-grant-accepted`)."""
+        payload = request.payload
+        client = self._ctx.store.get_client(payload.client_id)
+        uri = payload.redirect_uri or (client.get_default_redirect_uri() if client else None)
+        if payload.response_type != "token" or client is None or not uri:
+            return None
+        if not client.check_redirect_uri(uri):
+            return None
+        hint = payload.data.get("login_hint")
+        body = self._ctx.tokens.issue(
+            client=client,
+            subject=hint if hint in USERS else DEFAULT_USER,
+            scope=client.get_allowed_scope(payload.scope),
+            audience=(self._ctx.urls.main.url,),
+            granted_resources=(self._ctx.urls.main.url,),
+            family_id=secrets.token_urlsafe(12),
+            include_refresh=False,
+        )
+        fragment = [("access_token", str(body["access_token"])), ("token_type", "Bearer")]
+        if payload.state:
+            fragment.append(("state", payload.state))
+        location = f"{uri}#{urlencode(fragment)}"
+        return Response(
+            status_code=302, headers={"Location": location, "Cache-Control": "no-store"}
+        )
 
     def _complete_form_login(
         self, params: tuple[tuple[str, str], ...], user: User | None
@@ -239,6 +286,8 @@ class AuthorizationService:
 
     async def _token(self, request: Request) -> Response:
         response: Response = self._server.create_token_response(await self._read(request))
+        if response.status_code >= 400 and self._ctx.config.has(Defect.TOKEN_ERROR_NOT_JSON):
+            return PlainTextResponse("The token request failed.", status_code=400)
         if self._ctx.config.has(Defect.TOKEN_CACHEABLE):
             for name in ("cache-control", "pragma"):
                 if name in response.headers:

@@ -63,7 +63,9 @@ def insufficient_scope(
         "id": rpc_id,
         "error": {"code": -32003, "message": f"Insufficient scope: {required} is required."},
     }
-    params = [("error", "insufficient_scope"), ("scope", required)]
+    params = [("error", "insufficient_scope")]
+    if not config.has(Defect.NO_CHALLENGE_SCOPE):  # the client then cannot tell what to ask for
+        params.append(("scope", required))
     if not config.has(Defect.PRM_MISSING):
         params.append(("resource_metadata", resource.prm_url))
     return JSONResponse(body, status_code=status, headers={"WWW-Authenticate": _header(params)})

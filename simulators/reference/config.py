@@ -39,6 +39,11 @@ class ReferenceConfig:
     token_format: Literal["jwt", "opaque"] = "jwt"
     sse_responses: bool = False
     mcp_path: str = "/mcp"
+    upstream_url: str | None = None  # the upstream API the `fetch_upstream` tool calls
+    #: accept URL client ids naming a client metadata document (CIMD; loopback documents only)
+    client_id_metadata_documents: bool = True
+    #: offer dynamic client registration (RFC 7591); without it clients must be pre-registered
+    dynamic_client_registration: bool = True
 
     def __post_init__(self) -> None:
         for name, path in (("issuer_path", self.issuer_path), ("mcp_path", self.mcp_path)):

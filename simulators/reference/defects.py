@@ -69,6 +69,18 @@ class Defect(StrEnum):
     NO_REFRESH_TOKEN = "no-refresh-token"
     EXACT_LOOPBACK_PORT = "exact-loopback-port"
     MISSING_RESOURCE_REJECTED = "missing-resource-rejected"
+    TOKEN_PASSTHROUGH = "token-passthrough"
+    # authorization server (registration, authorization, PKCE, token, refresh)
+    DCR_LOOPBACK_REFUSED = "dcr-loopback-refused"
+    DCR_AUTH_METHOD_NOT_ECHOED = "dcr-auth-method-not-echoed"
+    CIMD_CLIENT_ID_NOT_CHECKED = "cimd-client-id-not-checked"
+    AUTHZ_ISS_MISSING = "authz-iss-missing"
+    IMPLICIT_GRANT_ACCEPTED = "implicit-grant-accepted"
+    PKCE_DOWNGRADE = "pkce-downgrade"
+    TOKEN_ERROR_NOT_JSON = "token-error-not-json"
+    REFRESH_LOSES_AUDIENCE = "refresh-loses-audience"
+    REFRESH_REUSE_GRACE = "refresh-reuse-grace"
+    REFRESH_NOT_BOUND_TO_CLIENT = "refresh-not-bound-to-client"
 
     @property
     def description(self) -> str:
@@ -127,6 +139,17 @@ DEFECT_DESCRIPTIONS: Final[Mapping[Defect, str]] = MappingProxyType(
         D.NO_REFRESH_TOKEN: "Refresh tokens are never issued.",
         D.EXACT_LOOPBACK_PORT: "Loopback redirect URIs must match the registered port exactly.",
         D.MISSING_RESOURCE_REJECTED: "Requests without 'resource' are refused with invalid_target.",
+        D.TOKEN_PASSTHROUGH: "The upstream tool forwards the client's own bearer token upstream.",
+        D.DCR_LOOPBACK_REFUSED: "DCR refuses http loopback redirect URIs (https only).",
+        D.DCR_AUTH_METHOD_NOT_ECHOED: "DCR responses omit token_endpoint_auth_method.",
+        D.CIMD_CLIENT_ID_NOT_CHECKED: "A client metadata document's client_id is not compared.",
+        D.AUTHZ_ISS_MISSING: "Authorization responses omit 'iss' although it is advertised.",
+        D.IMPLICIT_GRANT_ACCEPTED: "response_type=token returns an access token in the fragment.",
+        D.PKCE_DOWNGRADE: "PKCE is optional, and a verifier sent for such a code is ignored.",
+        D.TOKEN_ERROR_NOT_JSON: "Token endpoint errors are plain text, not a JSON error object.",
+        D.REFRESH_LOSES_AUDIENCE: "Access tokens from the refresh grant lack the resource's aud.",
+        D.REFRESH_REUSE_GRACE: "A rotated-out refresh token stays usable for one second.",
+        D.REFRESH_NOT_BOUND_TO_CLIENT: "Any client can redeem another client's refresh token.",
     }
 )
 del D

@@ -94,7 +94,9 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
 
     def get_server_metadata(self) -> dict[str, object]:
         # what the AS really supports, whatever a metadata defect advertises
-        return authorization_server_metadata(_ctx(self).urls, frozenset())
+        ctx = _ctx(self)
+        cimd = ctx.config.client_id_metadata_documents
+        return authorization_server_metadata(ctx.urls, frozenset(), cimd=cimd)
 
     def extract_client_metadata(self, request: Any) -> dict[str, object]:
         data = request.payload.data
@@ -109,8 +111,18 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
             for uri in uris:
                 if problem := registration_problem(uri):
                     raise InvalidRedirectURIError(problem[0].upper() + problem[1:] + ".")
+        if _ctx(self).config.has(Defect.DCR_LOOPBACK_REFUSED) and any(
+            isinstance(uri, str) and uri.lower().startswith("http://") for uri in uris
+        ):
+            raise InvalidRedirectURIError("Redirect URIs must use https.")
         metadata: dict[str, object] = super().extract_client_metadata(request)
         return metadata
+
+    def create_registration_response(self, request: Any) -> tuple[int, object, object]:
+        status, body, headers = super().create_registration_response(request)
+        if _ctx(self).config.has(Defect.DCR_AUTH_METHOD_NOT_ECHOED) and isinstance(body, dict):
+            body.pop("token_endpoint_auth_method", None)
+        return status, body, headers
 
     def generate_client_info(self, request: Any) -> dict[str, object]:
         info: dict[str, object] = super().generate_client_info(request)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Final
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
 
@@ -25,6 +25,8 @@ from simulators.reference.models import (
 )
 
 CODE_TTL: Final = 600
+#: how long a rotated-out refresh token keeps working with `refresh-reuse-grace`
+REUSE_GRACE_S: Final = 1.0
 CLIENT_AUTH_METHODS: Final = ("client_secret_basic", "client_secret_post", "none")
 
 
@@ -87,7 +89,8 @@ class Pkce(CodeChallenge):  # type: ignore[misc]
     """PKCE as OAuth 2.1 wants it: required, S256 only, verifier checked."""
 
     def __init__(self, ctx: AsContext) -> None:
-        self._optional = ctx.config.has(Defect.PKCE_OPTIONAL)
+        self._downgrade = ctx.config.has(Defect.PKCE_DOWNGRADE)
+        self._optional = ctx.config.has(Defect.PKCE_OPTIONAL) or self._downgrade
         self._plain = ctx.config.has(Defect.PKCE_PLAIN_ACCEPTED)
         self._skip_verifier = ctx.config.has(Defect.PKCE_VERIFIER_NOT_CHECKED)
         super().__init__(required=not self._optional)
@@ -105,6 +108,9 @@ class Pkce(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
     def validate_code_verifier(self, grant: Any, result: object) -> None:
+        record: AuthorizationCode = grant.request.authorization_code
+        if self._downgrade and not record.code_challenge:
+            return  # the bug: a verifier for a code issued without a challenge is ignored
         if not self._skip_verifier:
             super().validate_code_verifier(grant, result)
 
@@ -191,17 +197,36 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         record = ctx.store.find_refresh_token(refresh_token)
         if record is None or record.revoked or record.is_expired():
             return None
-        if record.rotated and not ctx.config.has(Defect.REFRESH_REUSE_ACCEPTED):
+        if record.rotated and not self._reuse_tolerated(record):
             ctx.store.revoke_family(record.family_id)
             return None
         return record
+
+    def _reuse_tolerated(self, record: RefreshTokenRecord) -> bool:
+        config = _ctx(self).config
+        if config.has(Defect.REFRESH_REUSE_ACCEPTED):
+            return True
+        rotated_at = record.rotated_at or 0.0
+        return config.has(Defect.REFRESH_REUSE_GRACE) and time.time() - rotated_at < REUSE_GRACE_S
+
+    def _validate_request_token(self, client: Client) -> RefreshTokenRecord:
+        if not _ctx(self).config.has(Defect.REFRESH_NOT_BOUND_TO_CLIENT):
+            record: RefreshTokenRecord = super()._validate_request_token(client)
+            return record
+        # the bug: authlib's check that the token belongs to the requesting client is skipped
+        presented = self.request.form.get("refresh_token")
+        found = self.authenticate_refresh_token(presented) if presented else None
+        if found is None:
+            raise InvalidGrantError()
+        return found
 
     def authenticate_user(self, record: RefreshTokenRecord) -> User:
         return User(record.subject)
 
     def revoke_old_credential(self, record: RefreshTokenRecord) -> None:
-        if self._rotates(self.request.client):
+        if self._rotates(self.request.client) and not record.rotated:
             record.rotated = True
+            record.rotated_at = time.time()
 
     def generate_token(
         self,
@@ -215,11 +240,14 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         record: RefreshTokenRecord = self.request.refresh_token
         client: Client = self.request.client
         requested = self.request.payload.datalist.get("resource", [])
+        audience = resolve_audience(ctx, requested, record.audience)
+        if ctx.config.has(Defect.REFRESH_LOSES_AUDIENCE):
+            audience = (ctx.urls.issuer,)
         return ctx.tokens.issue(
             client=client,
             subject=record.subject,
             scope=scope or record.scope,
-            audience=resolve_audience(ctx, requested, record.audience),
+            audience=audience,
             granted_resources=record.audience,
             family_id=record.family_id,
             include_refresh=self._rotates(client),

@@ -10,7 +10,7 @@ import json
 import secrets
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -20,10 +20,11 @@ from simulators.reference.bearer import BearerValidator, Principal, Rejection
 from simulators.reference.challenge import insufficient_scope, unauthorized
 from simulators.reference.config import ReferenceConfig
 from simulators.reference.defects import Defect
-from simulators.reference.models import McpSession
+from simulators.reference.models import McpSession, token_digest
 from simulators.reference.redirects import LOOPBACK_HOSTS
-from simulators.reference.state import ReferenceState
-from simulators.reference.tools import TOOLS, Caller
+from simulators.reference.state import ReferenceState, SessionDefect
+from simulators.reference.tools import TOOLS, Caller, ToolContext
+from simulators.reference.upstream import UpstreamApi
 from simulators.reference.urls import ReferenceUrls, ResourceUrls
 
 SESSION_VERSIONS: Final = ("2025-03-26", "2025-06-18", "2025-11-25")
@@ -54,12 +55,33 @@ class McpServer:
         self._state = state
         self._sessions = state.oauth.sessions
         self._validator = validator
+        self._upstream = (
+            UpstreamApi(
+                urljoin(urls.rs_origin, config.upstream_url),
+                forward_client_token=config.has(Defect.TOKEN_PASSTHROUGH),
+            )
+            if config.upstream_url
+            else None
+        )
+        self._session_tokens: dict[str, str] = {}  # session id -> token digest (pending defect)
+        self._sessions_minted = 0
 
     def routes(self) -> list[Route]:
-        return [
+        routes = [
             Route(r.path, self._endpoint(r), methods=list(ALL_METHODS))
             for r in self._urls.resources
         ]
+        upstream = self._config.upstream_url
+        if upstream and upstream.startswith("/"):  # a relative URL: the built-in mock upstream
+            routes.append(Route(urlsplit(upstream).path, self._mock_upstream, methods=["GET"]))
+        return routes
+
+    async def _mock_upstream(self, request: Request) -> Response:
+        """The upstream API itself: notes which bearer token arrived (as a digest)."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token:
+            self._state.record_upstream_received(token_digest(token.strip()))
+        return JSONResponse({"status": "synced"})
 
     def _endpoint(
         self, resource: ResourceUrls
@@ -140,7 +162,19 @@ class McpServer:
         foreign = principal is not None and session.subject != principal.subject
         if foreign and not self._config.has(Defect.SESSION_NOT_BOUND):
             return _rpc_error(rpc_id, -32001, "Session not found.", 404)
+        bound = self._session_tokens.get(session_id)
+        if bound is not None and bound != token_digest(self._token(request)):
+            return _rpc_error(rpc_id, -32001, "Session not found.", 404)
         return session
+
+    def _token(self, request: Request) -> str:
+        return self._validator.extract(request.headers, request.query_params) or ""
+
+    def _new_session_id(self) -> str:
+        self._sessions_minted += 1
+        if SessionDefect.WEAK_SESSION_ID in self._state.session_defects:
+            return str(self._sessions_minted)
+        return secrets.token_urlsafe(32)
 
     # --- verbs --------------------------------------------------------------------------------
 
@@ -151,6 +185,7 @@ class McpServer:
         if isinstance(session, Response):
             return session
         self._sessions.pop(session.session_id, None)
+        self._session_tokens.pop(session.session_id, None)
         return Response(status_code=204)
 
     async def _post(
@@ -179,7 +214,7 @@ class McpServer:
         if method == "initialize":
             if "id" not in message:
                 return _rpc_error(None, -32600, "initialize must be a request with an id.", 400)
-            return self._initialize(message, resource, principal, stateless)
+            return self._initialize(message, resource, principal, stateless, self._token(request))
         if not stateless:
             session = self._session(request, resource, principal, rpc_id)
             if isinstance(session, Response):
@@ -189,9 +224,10 @@ class McpServer:
         if method == "ping":
             return self._result(rpc_id, {})
         if method == "tools/list":
-            return self._result(rpc_id, {"tools": [tool.describe() for tool in TOOLS.values()]})
+            tools = [t.describe() for t in TOOLS.values() if t.available(self._upstream)]
+            return self._result(rpc_id, {"tools": tools})
         if method == "tools/call":
-            return self._call_tool(message, resource, principal)
+            return await self._call_tool(message, resource, principal, self._token(request))
         return self._error(rpc_id, -32601, f"Method not found: {method}")
 
     def _initialize(
@@ -200,6 +236,7 @@ class McpServer:
         resource: ResourceUrls,
         principal: Principal,
         stateless: bool,
+        token: str,
     ) -> Response:
         params = message.get("params")
         requested = params.get("protocolVersion") if isinstance(params, dict) else None
@@ -212,7 +249,7 @@ class McpServer:
         headers: dict[str, str] = {}
         if not stateless:
             session = McpSession(
-                session_id=secrets.token_urlsafe(32),
+                session_id=self._new_session_id(),
                 subject=principal.subject,
                 client_id=principal.client_id,
                 scopes=principal.scopes,
@@ -220,18 +257,20 @@ class McpServer:
                 protocol_version=str(version),
             )
             self._sessions[session.session_id] = session
+            if SessionDefect.SESSION_BOUND_TO_TOKEN in self._state.session_defects:
+                self._session_tokens[session.session_id] = token_digest(token)
             headers["Mcp-Session-Id"] = session.session_id
         return self._result(message.get("id"), result, headers)
 
-    def _call_tool(
-        self, message: dict[str, Any], resource: ResourceUrls, principal: Principal
+    async def _call_tool(
+        self, message: dict[str, Any], resource: ResourceUrls, principal: Principal, token: str
     ) -> Response:
         rpc_id = message.get("id")
         params = message.get("params")
         params = params if isinstance(params, dict) else {}
         tool = TOOLS.get(str(params.get("name")))
         args = params.get("arguments") or {}
-        if tool is None:
+        if tool is None or not tool.available(self._upstream):
             return self._error(rpc_id, -32602, f"Unknown tool: {params.get('name')!s:.100}")
         if not isinstance(args, dict):
             return self._error(rpc_id, -32602, "Tool arguments must be an object.")
@@ -240,9 +279,13 @@ class McpServer:
         ):
             return insufficient_scope(self._config, resource, tool.required_scope, rpc_id)
         caller = Caller(
-            subject=principal.subject, client_id=principal.client_id, resource=resource.url
+            subject=principal.subject,
+            client_id=principal.client_id,
+            resource=resource.url,
+            token=token,
         )
-        return self._result(rpc_id, tool.call(self._state, caller, args).as_mcp())
+        context = ToolContext(state=self._state, caller=caller, upstream=self._upstream)
+        return self._result(rpc_id, (await tool.call(context, args)).as_mcp())
 
     # --- JSON-RPC responses ----------------------------------------------------------------
 

@@ -39,7 +39,11 @@ def protected_resource_metadata(
 
 
 def authorization_server_metadata(
-    urls: ReferenceUrls, defects: Collection[Defect]
+    urls: ReferenceUrls,
+    defects: Collection[Defect],
+    *,
+    cimd: bool = False,
+    registration: bool = True,
 ) -> dict[str, object]:
     """RFC 8414 metadata; with no defects it describes exactly what the AS implements."""
     doc: dict[str, object] = {
@@ -70,6 +74,10 @@ def authorization_server_metadata(
         "scopes_supported": list(SCOPES),
         "authorization_response_iss_parameter_supported": True,
     }
+    if cimd:
+        doc["client_id_metadata_document_supported"] = True
+    if not registration:
+        del doc["registration_endpoint"]
     if Defect.AS_MISSING_FIELDS in defects:
         del doc["response_types_supported"]
     if Defect.AS_NO_PKCE_ADVERTISED in defects:
@@ -81,9 +89,15 @@ def authorization_server_metadata(
     return doc
 
 
-def openid_configuration(urls: ReferenceUrls, defects: Collection[Defect]) -> dict[str, object]:
+def openid_configuration(
+    urls: ReferenceUrls,
+    defects: Collection[Defect],
+    *,
+    cimd: bool = False,
+    registration: bool = True,
+) -> dict[str, object]:
     """The same AS described as OIDC discovery (adds the fields OIDC makes mandatory)."""
-    doc = authorization_server_metadata(urls, defects)
+    doc = authorization_server_metadata(urls, defects, cimd=cimd, registration=registration)
     doc["subject_types_supported"] = ["public"]
     doc["id_token_signing_alg_values_supported"] = ["RS256"]
     return doc
@@ -110,14 +124,19 @@ def resource_metadata_routes(urls: ReferenceUrls, defects: Collection[Defect]) -
 
 
 def authorization_server_metadata_routes(
-    urls: ReferenceUrls, defects: Collection[Defect], *, oidc_only: bool
+    urls: ReferenceUrls,
+    defects: Collection[Defect],
+    *,
+    oidc_only: bool,
+    cimd: bool = False,
+    registration: bool = True,
 ) -> list[Route]:
     if Defect.AS_METADATA_MISSING in defects:
         return []
     routes: list[Route] = []
     if not oidc_only:
-        doc = authorization_server_metadata(urls, defects)
+        doc = authorization_server_metadata(urls, defects, cimd=cimd, registration=registration)
         routes += [Route(p, _json(doc), methods=["GET"]) for p in urls.rfc8414_paths()]
-    oidc = openid_configuration(urls, defects)
+    oidc = openid_configuration(urls, defects, cimd=cimd, registration=registration)
     routes += [Route(p, _json(oidc), methods=["GET"]) for p in urls.oidc_paths()]
     return routes

@@ -144,6 +144,7 @@ class AccessTokenRecord(_IssuedToken):
 class RefreshTokenRecord(_IssuedToken):
     #: replaced by a newer refresh token; presenting it again is a reuse
     rotated: bool = False
+    rotated_at: float | None = None
 
 
 @dataclass(slots=True, kw_only=True)

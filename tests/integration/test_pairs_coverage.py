@@ -9,8 +9,8 @@ import tests.integration
 from harness.checks import ALL_CHECKS
 from harness.results import Verdict
 from harness.session import BASELINE_PROFILE, HarnessSession
-from simulators.reference import ReferenceConfig, ReferenceServer
-from tests.integration.pairs import FAST_EXPIRY, FAST_TTL_S, DefectCase
+from tests.integration.pairs import DefectCase
+from tests.integration.reference_full import full_reference
 
 
 def all_defect_cases() -> list[DefectCase]:
@@ -31,8 +31,9 @@ def test_every_check_has_a_failing_case() -> None:
 
 
 def test_correct_server_passes_every_check() -> None:
-    with ReferenceServer(ReferenceConfig(access_token_ttl=FAST_TTL_S)) as server:
-        session = HarnessSession(target_url=server.mcp_url, config=FAST_EXPIRY)
+    # configured as a real deployment would be, so the checks needing configuration run too
+    with full_reference() as (server, config):
+        session = HarnessSession(target_url=server.mcp_url, config=config)
         session.run()
     expected = {(c.id, BASELINE_PROFILE if c.per_profile else None) for c in ALL_CHECKS}
     assert set(session.results) == expected

@@ -16,7 +16,9 @@ from joserfc import jws
 from joserfc.jwk import RSAKey
 
 from simulators.reference import DEFECT_DESCRIPTIONS, Defect, ReferenceConfig, parse_defects
+from simulators.reference.models import token_digest
 
+from .as_probes import AS_GROUPS, AS_PROBES
 from .driver import REDIRECT_URI, Driver, b64url_json, pkce_pair, query_of, running
 
 D = Defect
@@ -154,6 +156,13 @@ def _write_with_read_token(d: Driver) -> int:
     return d.call_tool("delete_note", token, d.initialize(token), id="missing").status_code
 
 
+def _token_passthrough(d: Driver) -> bool:
+    """The upstream API (the built-in mock at a relative `upstream_url`) got the client's token."""
+    token = d.access_token()
+    d.call_tool("fetch_upstream", token, d.initialize(token))
+    return token_digest(token) in d.server.state.upstream_received
+
+
 def _with_header(d: Driver, value: str) -> bool:
     headers = {"Authorization": value}
     return d.http.post(d.server.mcp_url, json=INIT, headers=headers).status_code == 200
@@ -248,7 +257,11 @@ PROBES: dict[Defect, Probe] = {
     D.MISSING_RESOURCE_REJECTED: lambda d: (
         _authorize_with(d, resource=None).get("error") == "invalid_target"
     ),
+    D.TOKEN_PASSTHROUGH: _token_passthrough,
+    **AS_PROBES,
 }
+
+MOCK_UPSTREAM = "/upstream"  # a relative upstream_url: the reference serves the upstream itself
 
 # defects sharing a server must not disturb each other's probes
 GROUPS: list[tuple[ReferenceConfig, frozenset[Defect]]] = [
@@ -263,14 +276,14 @@ GROUPS: list[tuple[ReferenceConfig, frozenset[Defect]]] = [
         | {D.DCR_JAVASCRIPT_REDIRECT_ACCEPTED},
     ),
     (
-        ReferenceConfig(),
+        ReferenceConfig(upstream_url=MOCK_UPSTREAM),
         frozenset({D.NO_CHALLENGE_SCOPE, D.PRM_OMNIBUS_SCOPES, D.AS_MISSING_FIELDS})
         | {D.AS_LEGACY_GRANTS, D.AS_NO_PKCE_ADVERTISED, D.INVALID_TOKEN_BARE_401}
         | {D.ANY_SCHEME_ACCEPTED, D.AUDIENCE_NOT_CHECKED, D.SIGNATURE_NOT_CHECKED}
         | {D.SESSION_NOT_BOUND, D.INSUFFICIENT_SCOPE_401, D.ORIGIN_NOT_VALIDATED}
         | {D.PKCE_PLAIN_ACCEPTED, D.STATE_DROPPED, D.REFRESH_REUSE_ACCEPTED}
         | {D.CODE_NOT_BOUND_TO_CLIENT, D.TOKEN_CACHEABLE, D.ERROR_REDIRECT_UNREGISTERED}
-        | {D.MISSING_RESOURCE_REJECTED},
+        | {D.MISSING_RESOURCE_REJECTED, D.TOKEN_PASSTHROUGH},
     ),
     (
         ReferenceConfig(),
@@ -287,7 +300,7 @@ GROUPS: list[tuple[ReferenceConfig, frozenset[Defect]]] = [
 
 def test_every_defect_has_a_probe_a_group_and_a_description() -> None:
     assert set(PROBES) == set(Defect) == set(DEFECT_DESCRIPTIONS)
-    grouped = set().union(*(defects for config, defects in GROUPS[:3]))
+    grouped = set().union(*(defects for config, defects in [*GROUPS[:3], *AS_GROUPS]))
     assert grouped == set(Defect)
     assert all(Defect(d.value).description for d in Defect)
 
@@ -300,7 +313,7 @@ def test_parse_defects_names_the_valid_ones() -> None:
 
 @pytest.fixture(scope="module", params=["jwt", "opaque"])
 def correct(request: pytest.FixtureRequest) -> Iterator[Driver]:
-    with running(ReferenceConfig(token_format=request.param)) as d:
+    with running(ReferenceConfig(token_format=request.param, upstream_url=MOCK_UPSTREAM)) as d:
         yield d
 
 
@@ -314,7 +327,7 @@ def test_expired_tokens_are_refused_by_a_correct_server() -> None:
         assert not PROBES[D.EXPIRED_ACCEPTED](d)
 
 
-@pytest.mark.parametrize(("config", "defects"), GROUPS)
+@pytest.mark.parametrize(("config", "defects"), [*GROUPS, *AS_GROUPS])
 def test_each_defect_shows_its_bug(config: ReferenceConfig, defects: frozenset[Defect]) -> None:
     with running(ReferenceConfig(**{**_fields(config), "defects": defects})) as d:
         missing = sorted(defect for defect in defects if not PROBES[defect](d))

@@ -1,0 +1,158 @@
+"""Why a simulated client stopped, and whose fault it is: the reasons behind compatibility.
+
+Attribution follows the contract: `client` when the client deviates from the spec in a documented
+way (its knob names the source), `server` when the server violates the spec or is needlessly
+strict. A spec baseline profile has rules, not bugs: what stops it is the server's doing.
+"""
+
+from __future__ import annotations
+
+from harness.probes.journey import Impact, Phase, impact
+from harness.profiles.knobs import RedirectPlan, ResourceChoice
+from harness.profiles.model import Profile
+from harness.results import Attribution, CompatVerdict
+
+BROKEN = CompatVerdict.BROKEN
+DEGRADED = CompatVerdict.DEGRADED
+RFC8252_LOOPBACK = "https://www.rfc-editor.org/rfc/rfc8252#section-7.3"
+RFC9700_307 = "https://www.rfc-editor.org/rfc/rfc9700#section-4.12"
+RFC9207 = "https://www.rfc-editor.org/rfc/rfc9207"
+RFC8707 = "https://www.rfc-editor.org/rfc/rfc8707"
+RFC6749_SCOPE = "https://www.rfc-editor.org/rfc/rfc6749#section-3.3"
+RFC7591 = "https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1"
+MCP_AUTH = "https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization"
+REFRESH_GRACE = "https://github.com/cloudflare/workers-oauth-provider/blob/742e222c55f5adbd8975c964f2248ea8a1670770/README.md"
+
+
+def blame(profile: Profile, *knobs: str) -> Attribution:
+    """`client` when one of `knobs` is a documented quirk of this (real) client."""
+    return Attribution.CLIENT if any(profile.is_quirk(k) for k in knobs) else Attribution.SERVER
+
+
+def resource_refused(profile: Profile, phase: Phase, error: str, choice: ResourceChoice) -> Impact:
+    """The AS refused the `resource` (or its absence) this profile sends."""
+    who = blame(profile, "resource.mode") if choice.deviates else Attribution.SERVER
+    if choice.value is None:
+        fix = "default a missing `resource` to the canonical MCP URL instead of refusing it"
+    elif choice.deviates:
+        fix = f"accept {choice.describe()} as the MCP resource (normalise the trailing slash)"
+    else:
+        fix = f"accept the PRM resource {choice.value} at the authorization and token endpoints"
+    return impact(
+        BROKEN,
+        phase,
+        f"the {phase.value} request was refused ({error}); this client sends {choice.describe()}",
+        attribution=who,
+        sources=(*profile.sources("resource.mode"), RFC8707),
+        remediation=fix,
+        topic="resource",
+    )
+
+
+def scope_refused(profile: Profile, phase: Phase, error: str, scope: str | None) -> Impact:
+    deviates = any(profile.is_quirk(k) for k in ("scope.sources", "scope.offline_access"))
+    return impact(
+        BROKEN,
+        phase,
+        f"the {phase.value} request was refused ({error}); this client asks for scope={scope!r}",
+        attribution=Attribution.CLIENT if deviates else Attribution.SERVER,
+        sources=(*profile.sources("scope.sources", "scope.offline_access"), RFC6749_SCOPE),
+        remediation="grant the subset of known scopes instead of refusing unknown ones",
+    )
+
+
+def loopback_port_refused(profile: Profile, plan: RedirectPlan) -> Impact:
+    return impact(
+        BROKEN,
+        Phase.AUTHORIZE,
+        f"a registered loopback redirect URI with another port ({plan.at_authorize}) was refused; "
+        "this client's callback port changes between registration and authorization",
+        attribution=Attribution.SERVER,
+        sources=(*profile.sources("redirects.port_at_authorize"), RFC8252_LOOPBACK),
+        remediation="accept any port for loopback redirect URIs (RFC 8252 §7.3)",
+    )
+
+
+def redirect_status(profile: Profile, status: int) -> Impact:
+    return impact(
+        BROKEN,
+        Phase.AUTHORIZE,
+        f"authorization response used HTTP {status}; this client's callback accepts GET only "
+        "(after the consent form is posted the browser re-POSTs to it)",
+        attribution=Attribution.SERVER,
+        sources=(*profile.sources("callback.methods"), RFC9700_307),
+        remediation="answer the authorization request with 302 or 303",
+        topic="callback",
+    )
+
+
+def refused(
+    phase: Phase,
+    text: str,
+    *,
+    profile: Profile,
+    knobs: tuple[str, ...] = (),
+    sources: tuple[str, ...] = (),
+    remediation: str | tuple[str, ...] = (),
+    verdict: CompatVerdict = BROKEN,
+    topic: str = "",
+) -> Impact:
+    """A generic failure: the client's fault only when one of `knobs` is a documented quirk."""
+    return impact(
+        verdict,
+        phase,
+        text,
+        attribution=blame(profile, *knobs),
+        sources=(*profile.sources(*knobs), *sources),
+        remediation=remediation,
+        topic=topic,
+    )
+
+
+def never_refreshes(profile: Profile, lifetime: int | None) -> Impact:
+    every = f"every {human_duration(lifetime)}" if lifetime is not None else "whenever it expires"
+    return impact(
+        DEGRADED,
+        Phase.LONG_RUN,
+        f"this client never uses refresh tokens: users must reconnect {every} "
+        "(the access token lifetime)",
+        attribution=blame(profile, "refresh.mode"),
+        sources=profile.sources("refresh.mode"),
+        remediation="issue longer-lived access tokens (e.g. 24 h or more) for this client",
+    )
+
+
+def no_refresh_token(profile: Profile, lifetime: int | None, phase: Phase) -> Impact:
+    every = f"every {human_duration(lifetime)}" if lifetime is not None else "at every expiry"
+    return impact(
+        DEGRADED,
+        phase,
+        f"no refresh token was issued: users must log in again {every}",
+        attribution=Attribution.SERVER,
+        sources=("https://www.rfc-editor.org/rfc/rfc9700#section-4.14",),
+        remediation="issue (rotating) refresh tokens to public clients that ask for the "
+        "refresh_token grant",
+    )
+
+
+def stale_refresh_token(profile: Profile, error: str) -> Impact:
+    return impact(
+        DEGRADED,
+        Phase.REFRESH,
+        f"the previous refresh token was refused after rotation ({error}); this client "
+        "re-presents it, so users must log in again",
+        attribution=blame(profile, "refresh.mode"),
+        sources=(*profile.sources("refresh.mode"), REFRESH_GRACE),
+        remediation="keep the previous refresh token valid for a short grace period after "
+        "rotation (without revoking the family)",
+    )
+
+
+def human_duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 86400:g} days"

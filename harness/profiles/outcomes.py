@@ -1,0 +1,390 @@
+"""Turning what the server answered into the steps of a profile's flow.
+
+Each function gets one outcome of the OAuth flow and returns the `Step` a journey records: `ok`,
+or `failed` with the impact on this client (see `harness.profiles.diagnose`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from harness.errors import NotApplicable
+from harness.http import Response
+from harness.oauth.authorize import AuthorizationFlow
+from harness.oauth.discovery import Discovery
+from harness.oauth.tokens import TokenResponse
+from harness.probes.journey import Impact, Phase, Step, impact
+from harness.profiles import diagnose
+from harness.profiles.diagnose import BROKEN, MCP_AUTH, RFC9207, refused
+from harness.profiles.knobs import RedirectPlan
+from harness.profiles.model import (
+    CallbackMethods,
+    IssHandling,
+    MissBody,
+    PkcePolicy,
+    Profile,
+)
+from harness.results import Attribution
+
+if TYPE_CHECKING:  # an import cycle otherwise: the connection is built from these steps
+    from harness.profiles.connect import Connection
+
+Stop = Callable[[str, Impact], Step]
+
+DISCOVERY_KNOBS = (
+    "discovery.mode",
+    "discovery.prm_order",
+    "discovery.well_known_after_header",
+    "discovery.miss_statuses",
+    "discovery.as_metadata",
+    "discovery.as_candidates",
+    "discovery.legacy_fallback",
+    "discovery.resource_check",
+    "discovery.issuer_check",
+)
+CORS_FIX = (
+    "send CORS headers (Access-Control-Allow-Origin, and expose WWW-Authenticate) on the "
+    "metadata, /register and /token endpoints"
+)
+
+
+def failed(name: str, detail: str, response: Response | None, impact: Impact) -> Step:
+    exchanges = (response.exchange,) if response is not None else ()
+    return Step(name=name, outcome="failed", detail=detail, exchanges=exchanges, impact=impact)
+
+
+def first_response(profile: Profile, response: Response) -> Step | None:
+    if response.status == 401:
+        return None
+    if 200 <= response.status < 300:
+        raise NotApplicable(
+            f"the MCP endpoint answered {response.status} without credentials: it does not "
+            "ask for OAuth"
+        )
+    text = (
+        f"the MCP request without a token got {response.summary()} instead of 401 with a "
+        "Bearer challenge; clients never start OAuth"
+    )
+    return failed(
+        "discovery",
+        text,
+        response,
+        impact=refused(
+            Phase.DISCOVER,
+            text,
+            topic="discovery",
+            profile=profile,
+            sources=(MCP_AUTH,),
+            remediation="answer MCP requests without a token with 401 and "
+            "WWW-Authenticate: Bearer resource_metadata=…",
+        ),
+    )
+
+
+def gives_up(profile: Profile, response: Response) -> Step:
+    text = "this client stops at the first 401 and never fetches discovery metadata"
+    return failed(
+        "discovery",
+        text,
+        response,
+        impact=refused(
+            Phase.DISCOVER,
+            text,
+            topic="discovery",
+            profile=profile,
+            knobs=("discovery.on_401",),
+            remediation="serve PRM at the path-suffixed well-known URI as well",
+        ),
+    )
+
+
+def discovery(profile: Profile, found: Discovery) -> Step | None:
+    """Problems this client has with metadata that was found (None: none)."""
+    knobs = profile.discovery
+    if knobs.miss_body.value is MissBody.JSON:
+        for attempt in found.attempts:
+            fetch = attempt.fetch
+            if fetch is None or fetch.document is not None or fetch.response.status == 200:
+                continue
+            if "json" not in fetch.response.content_type:
+                text = (
+                    f"{attempt.url} answered {fetch.response.summary()} (not JSON); this client's "
+                    "OAuth error parser fails on non-JSON error bodies"
+                )
+                return failed(
+                    "discovery",
+                    text,
+                    fetch.response,
+                    impact=refused(
+                        Phase.DISCOVER,
+                        text,
+                        topic="discovery",
+                        profile=profile,
+                        knobs=("discovery.miss_body",),
+                        remediation="answer unserved OAuth well-known URIs with a JSON body "
+                        '(e.g. {"error": "not_found"}) and a 404',
+                    ),
+                )
+    origin = knobs.browser_origin.value
+    if origin and found.endpoints is not None:
+        for attempt in found.attempts:
+            fetch = attempt.fetch
+            if fetch is None or fetch.document is None or attempt.rejected:
+                continue
+            allowed = fetch.response.header("access-control-allow-origin")
+            if allowed not in {"*", origin}:
+                text = (
+                    f"{attempt.url} sends no Access-Control-Allow-Origin for {origin}; this "
+                    "browser-based client cannot read the metadata"
+                )
+                return failed(
+                    "discovery",
+                    text,
+                    fetch.response,
+                    impact=impact(
+                        BROKEN,
+                        Phase.DISCOVER,
+                        text,
+                        topic="discovery",
+                        attribution=Attribution.SERVER,
+                        sources=profile.sources("discovery.browser_origin"),
+                        remediation=CORS_FIX,
+                    ),
+                )
+    metadata = found.as_metadata
+    methods = metadata.code_challenge_methods_supported if metadata is not None else None
+    refuse = (
+        "S256" not in (methods or ())
+        if knobs.pkce.value is PkcePolicy.REQUIRE_S256
+        else (methods is not None and "S256" not in methods)
+    )
+    if found.endpoints is not None and refuse:
+        text = (
+            "the authorization server does not advertise PKCE S256 "
+            f"(code_challenge_methods_supported={list(methods) if methods else None}); "
+            "this client refuses to proceed"
+        )
+        return Step(
+            name="discovery",
+            outcome="failed",
+            detail=text,
+            exchanges=found.exchanges,
+            impact=impact(
+                BROKEN,
+                Phase.DISCOVER,
+                text,
+                topic="discovery",
+                attribution=Attribution.SERVER,
+                sources=(*profile.sources("discovery.pkce"), MCP_AUTH),
+                remediation='advertise code_challenge_methods_supported: ["S256"]',
+            ),
+        )
+    return None
+
+
+def discovery_failed(profile: Profile, found: Discovery, spec: Discovery) -> Step:
+    """No endpoints for this client; `spec` is what a spec-following client found."""
+    problem = found.as_problem or found.prm_problem or "no authorization server metadata"
+    spec_found = spec.endpoints is not None and spec.endpoints.authorization_endpoint is not None
+    if spec_found:
+        text = (
+            "this client's discovery order does not reach the metadata the server serves "
+            f"({problem})"
+        )
+        step_impact = refused(
+            Phase.DISCOVER,
+            text,
+            topic="discovery",
+            profile=profile,
+            knobs=tuple(k for k in DISCOVERY_KNOBS if profile.is_quirk(k)) or DISCOVERY_KNOBS,
+            remediation=(
+                "serve protected resource metadata at the path-suffixed and the root "
+                "well-known URIs, not only at the resource_metadata URL",
+                "serve RFC 8414 metadata (/.well-known/oauth-authorization-server) as well as "
+                "OpenID discovery, and answer unserved well-known URIs with 404",
+            ),
+        )
+    else:
+        text = f"discovery found no usable authorization server metadata ({problem})"
+        step_impact = refused(
+            Phase.DISCOVER,
+            text,
+            topic="discovery",
+            profile=profile,
+            sources=(MCP_AUTH,),
+            remediation="serve RFC 9728 protected resource metadata naming the authorization "
+            "server, and RFC 8414 metadata for that issuer",
+        )
+    return Step(
+        name="discovery",
+        outcome="failed",
+        detail=text,
+        exchanges=found.exchanges,
+        impact=step_impact,
+    )
+
+
+def authorization(
+    profile: Profile,
+    found: Discovery,
+    flow: AuthorizationFlow,
+    state: str,
+    connection: Connection,
+) -> Step | None:
+    """The authorization response as this client's callback sees it (None: ok, or the caller
+    has to diagnose a flow that ended without a redirect)."""
+    answer = flow.response
+    if answer is None:
+        plan = connection.plan
+        if plan is not None and plan.port_differs:
+            return None
+        text = f"the authorization request did not come back to the client: {flow.problem}"
+        return Step(
+            name="authorization",
+            outcome="failed",
+            detail=text,
+            exchanges=flow.exchanges,
+            impact=refused(Phase.AUTHORIZE, text, profile=profile, sources=(MCP_AUTH,)),
+        )
+
+    def stop(text: str, step_impact: Impact) -> Step:
+        return Step(
+            name="authorization",
+            outcome="failed",
+            detail=text,
+            exchanges=flow.exchanges,
+            impact=step_impact,
+        )
+
+    if answer.redirect_status in {307, 308} and (
+        profile.callback.methods.value is CallbackMethods.GET_ONLY
+    ):
+        found_impact = diagnose.redirect_status(profile, answer.redirect_status)
+        return stop(found_impact.reason.text, found_impact)
+    if answer.error is not None:
+        error = answer.error + (
+            f" ({answer.error_description})" if answer.error_description else ""
+        )
+        if answer.error == "invalid_target" and connection.resource is not None:
+            found_impact = diagnose.resource_refused(
+                profile, Phase.AUTHORIZE, error, connection.resource
+            )
+        elif answer.error == "invalid_scope":
+            found_impact = diagnose.scope_refused(profile, Phase.AUTHORIZE, error, connection.scope)
+        else:
+            found_impact = refused(
+                Phase.AUTHORIZE, f"the authorization request was refused: {error}", profile=profile
+            )
+        return stop(found_impact.reason.text, found_impact)
+    if answer.code is None:
+        return stop(
+            "the authorization response carries no code",
+            refused(Phase.AUTHORIZE, "the authorization response carries no code", profile=profile),
+        )
+    if answer.state != state:
+        text = "the authorization response did not return `state` unchanged; the client aborts"
+        return stop(text, refused(Phase.AUTHORIZE, text, profile=profile, sources=(MCP_AUTH,)))
+    return _iss(profile, found, answer.iss, stop)
+
+
+def _iss(profile: Profile, found: Discovery, iss: str | None, stop: Stop) -> Step | None:
+    handling = profile.callback.iss.value
+    metadata = found.as_metadata
+    advertised = metadata is not None and metadata.authorization_response_iss_parameter_supported
+    issuer = (metadata.issuer if metadata else None) or found.issuer
+    text: str | None = None
+    knobs: tuple[str, ...] = ()
+    if handling is IssHandling.VALIDATE_IF_ADVERTISED:
+        if advertised and iss != issuer:
+            text = f"iss={iss!r} does not equal the issuer {issuer!r} although the AS advertises it"
+        elif iss is not None and iss != issuer:
+            text = f"iss={iss!r} does not equal the issuer {issuer!r}"
+    elif handling is IssHandling.REQUIRE and iss is None:
+        text, knobs = (
+            "the authorization response has no iss; this client requires it",
+            ("callback.iss",),
+        )
+    elif handling is IssHandling.DROPPED and advertised:
+        text = "this client drops iss from the callback, then requires it because the AS "
+        text += "advertises authorization_response_iss_parameter_supported"
+        knobs = ("callback.iss",)
+    if text is None:
+        return None
+    fix = "send iss equal to the issuer (RFC 9207) whenever it is advertised"
+    if knobs:
+        fix = (
+            "send iss (RFC 9207); a client that drops it only works if the AS does not advertise it"
+        )
+    step_impact = refused(
+        Phase.AUTHORIZE,
+        text,
+        profile=profile,
+        knobs=knobs,
+        sources=(RFC9207,),
+        remediation=fix,
+        topic="callback",
+    )
+    return stop(text, step_impact)
+
+
+def port_refused(profile: Profile, plan: RedirectPlan, problem: str, control_ok: bool) -> Step:
+    if control_ok:
+        found = diagnose.loopback_port_refused(profile, plan)
+    else:
+        found = refused(
+            Phase.AUTHORIZE,
+            f"the authorization request did not come back to the client: {problem}",
+            profile=profile,
+        )
+    return Step(name="authorization", outcome="failed", detail=found.reason.text, impact=found)
+
+
+def no_token_endpoint(profile: Profile, found: Discovery) -> Step:
+    text = "no token endpoint was discovered"
+    return Step(
+        name="token",
+        outcome="failed",
+        detail=text,
+        exchanges=found.exchanges,
+        impact=refused(Phase.TOKEN, text, profile=profile),
+    )
+
+
+def never_redeems(profile: Profile) -> Step:
+    text = "this client never sends the code to the token endpoint"
+    return Step(
+        name="token",
+        outcome="failed",
+        detail=text,
+        impact=refused(
+            Phase.TOKEN,
+            text,
+            profile=profile,
+            knobs=("token_use.redeems_code",),
+            remediation="nothing server-side: the client must be fixed",
+        ),
+    )
+
+
+def token(profile: Profile, redeemed: TokenResponse, connection: Connection) -> Step:
+    exchanges = (redeemed.response.exchange,)
+    if redeemed.tokens is not None:
+        return Step(name="token", outcome="ok", exchanges=exchanges)
+    error = redeemed.error or "refused"
+    if redeemed.error_description:
+        error += f" ({redeemed.error_description})"
+    if redeemed.error == "invalid_target" and connection.resource is not None:
+        found = diagnose.resource_refused(profile, Phase.TOKEN, error, connection.resource)
+    elif redeemed.error == "invalid_scope":
+        found = diagnose.scope_refused(profile, Phase.TOKEN, error, connection.scope)
+    else:
+        found = refused(
+            Phase.TOKEN,
+            f"the token request was refused: {error}",
+            profile=profile,
+            knobs=("registration.auth_method",),
+        )
+    return Step(
+        name="token", outcome="failed", detail=found.reason.text, exchanges=exchanges, impact=found
+    )

@@ -1,0 +1,190 @@
+"""A profile using its token: the MCP session, tool calls, refresh and re-authorization."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from harness.errors import TargetError
+from harness.mcp.client import McpClient, McpReply
+from harness.oauth.tokens import TokenResponse, TokenSet, refresh
+from harness.probes.journey import Impact, Phase, Step
+from harness.profiles.connect import Connection, ProfileClient
+from harness.profiles.diagnose import refused
+from harness.profiles.knobs import oauth_headers
+from harness.profiles.model import BearerUse, Profile
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolChoice:
+    name: str
+    arguments: Mapping[str, object]
+
+
+def bearer(profile: Profile, tokens: TokenSet | None) -> str | None:
+    """The Authorization header this client sends after the exchange (None: none at all)."""
+    if tokens is None or profile.token_use.bearer.value is BearerUse.DROPPED_AFTER_EXCHANGE:
+        return None
+    return f"Bearer {tokens.access_token}"
+
+
+def remaining(tokens: TokenSet | None) -> float | None:
+    """Seconds the access token has left by its `expires_in` (None: unknown)."""
+    if tokens is None or tokens.expires_at is None:
+        return None
+    return tokens.expires_at - time.monotonic()
+
+
+def stale(tokens: TokenSet | None) -> bool:
+    """Too close to expiry for a flow to use it as fresh (the harness fell behind)."""
+    left = remaining(tokens)
+    lifetime = tokens.expires_in if tokens is not None else None
+    return left is not None and lifetime is not None and left < max(1.5, lifetime / 2)
+
+
+def reply_step(
+    pc: ProfileClient,
+    conn: Connection,
+    name: str,
+    reply: McpReply,
+    tokens: TokenSet | None,
+    phase: Phase = Phase.CALL,
+) -> Step:
+    """One MCP request with a fresh token: ok, or failed with what it means for the client.
+
+    A 401 for a token that had (about) expired proves nothing about the server: the run was
+    slower than the token's lifetime. That is a `TargetError` (an `error` verdict), never a
+    finding or a broken client."""
+    exchanges = (reply.response.exchange,)
+    left = remaining(tokens)
+    lifetime = tokens.expires_in if tokens is not None else None
+    expired = left is not None and lifetime is not None and left < max(1.0, lifetime / 10)
+    if reply.response.status == 401 and expired:
+        raise TargetError(
+            f"the access token (expires_in={lifetime} s) expired before {name} could use "
+            "it: the run was slower than the token lifetime, so nothing can be concluded; "
+            "use a longer lifetime or fewer profiles at once"
+        )
+    if reply.response.status == 200 and reply.reply is not None and reply.reply.error is None:
+        return Step(name=name, outcome="ok", exchanges=exchanges)
+    if reply.reply is not None and reply.reply.error is not None and reply.response.status == 200:
+        detail = f"JSON-RPC error {reply.reply.error.code}: {reply.reply.error.message}"
+    else:
+        detail = reply.response.summary()
+    return Step(
+        name=name,
+        outcome="failed",
+        detail=detail,
+        exchanges=exchanges,
+        impact=call_impact(pc.profile, conn, name, detail, reply.response.status, phase),
+    )
+
+
+def call_impact(
+    profile: Profile, conn: Connection, name: str, detail: str, status: int, phase: Phase
+) -> Impact:
+    if profile.token_use.bearer.value is BearerUse.DROPPED_AFTER_EXCHANGE:
+        return refused(
+            phase,
+            f"{name} failed ({detail}): this client drops the bearer after the token exchange",
+            profile=profile,
+            knobs=("token_use.bearer",),
+            remediation="nothing server-side; answer 401 with a resource_metadata challenge",
+        )
+    resource = conn.resource
+    if status == 401 and resource is not None and resource.deviates:
+        return refused(
+            phase,
+            f"{name} was refused with a fresh token ({detail}); the token was requested with "
+            f"{resource.describe()}",
+            profile=profile,
+            knobs=("resource.mode",),
+            remediation="accept tokens issued without (or with a variant of) `resource` for "
+            "this MCP server: bind the audience to the canonical URL when it is missing",
+            topic="resource",
+        )
+    return refused(
+        phase,
+        f"{name} failed with the access token the authorization server just issued ({detail})",
+        profile=profile,
+    )
+
+
+async def open_session(
+    pc: ProfileClient, conn: Connection, tokens: TokenSet | None
+) -> tuple[McpClient, list[Step]]:
+    """`initialize` (stateful revisions) and `tools/list` with `tokens` as this client presents
+    them; stops at the first failure."""
+    authorization = bearer(pc.profile, tokens)
+    mcp = pc.mcp()
+    steps: list[Step] = []
+    if not mcp.stateless:
+        initialized = await mcp.initialize(authorization)
+        step = reply_step(pc, conn, "initialize", initialized, tokens)
+        steps.append(step)
+        if step.outcome == "failed":
+            return mcp, steps
+    listed = await mcp.list_tools(authorization)
+    steps.append(reply_step(pc, conn, "tools/list", listed, tokens))
+    return mcp, steps
+
+
+def tools_of(step_reply: McpReply | None) -> object:
+    result = step_reply.result if step_reply is not None else None
+    return result.get("tools") if result else None
+
+
+def safe_tool(pc: ProfileClient, tools: object) -> ToolChoice | None:
+    """The configured safe tool, else one the server marks read-only without arguments."""
+    configured = pc.config.safe_tool
+    if configured is not None:
+        return ToolChoice(name=configured.name, arguments=configured.arguments)
+    if not isinstance(tools, list):
+        return None
+    for tool in tools:
+        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+            continue
+        annotations, schema = tool.get("annotations"), tool.get("inputSchema")
+        required = schema.get("required") if isinstance(schema, dict) else None
+        read_only = isinstance(annotations, dict) and annotations.get("readOnlyHint") is True
+        if read_only and not required:
+            return ToolChoice(name=str(tool["name"]), arguments={})
+    return None
+
+
+async def call(
+    pc: ProfileClient,
+    conn: Connection,
+    mcp: McpClient,
+    tokens: TokenSet | None,
+    label: str = "",
+) -> Step:
+    """A harmless request: the safe tool when there is one, else `tools/list`."""
+    authorization = bearer(pc.profile, tokens)
+    listed = await mcp.list_tools(authorization)
+    tool = safe_tool(pc, tools_of(listed))
+    if tool is None:
+        return reply_step(pc, conn, label or "tools/list", listed, tokens)
+    called = await mcp.call_tool(tool.name, dict(tool.arguments), authorization)
+    return reply_step(pc, conn, label or f"tools/call {tool.name}", called, tokens)
+
+
+async def refresh_grant(
+    pc: ProfileClient, conn: Connection, refresh_token: str, *, scope: str | None = None
+) -> TokenResponse:
+    """The refresh grant as this client sends it (`resource` when it sends one)."""
+    resource = conn.resource.value if conn.resource is not None else None
+    if not pc.profile.resource.at_token.value:
+        resource = None
+    assert conn.client is not None
+    assert conn.token_endpoint is not None
+    return await refresh(
+        pc.http,
+        conn.token_endpoint,
+        client=conn.client,
+        refresh_token=refresh_token,
+        resource=resource,
+        scope=scope,
+        headers=oauth_headers(pc.profile),
+    )

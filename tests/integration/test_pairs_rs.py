@@ -1,0 +1,99 @@
+"""Self-tests of the token-validation rs.* checks: each fails on its reference defect."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from harness.report import render_all
+from harness.results import Verdict
+from harness.session import HarnessSession
+from simulators.reference import ReferenceConfig
+from tests.integration.pairs import DefectCase, ids
+from tests.integration.reference_full import full_reference, run_full
+
+DEFECT_CASES: list[DefectCase] = [
+    ("rs.revoked", "revoked-accepted", Verdict.FAIL),
+    ("rs.wrong-audience", "audience-not-checked", Verdict.FAIL),
+    ("rs.foreign-issuer", "foreign-issuer-accepted", Verdict.FAIL),
+    ("rs.jwt.alg-none", "alg-none-accepted", Verdict.FAIL),
+    ("rs.jwt.tampered", "signature-not-checked", Verdict.FAIL),
+    ("rs.jwt.alg-confusion", "signature-not-checked", Verdict.FAIL),
+    ("rs.every-request", "session-authenticates", Verdict.FAIL),
+    ("rs.origin", "origin-not-validated", Verdict.FAIL),
+]
+
+OPAQUE = ReferenceConfig(access_token_ttl=3, token_format="opaque")
+
+
+@pytest.mark.parametrize(("check_id", "defect", "expected"), DEFECT_CASES, ids=ids(DEFECT_CASES))
+def test_defect_is_caught(check_id: str, defect: str, expected: Verdict) -> None:
+    result, _ = run_full(check_id, frozenset({defect}))
+    assert result.verdict is expected, result.message
+
+
+@pytest.mark.parametrize(
+    ("check_id", "defect"),
+    [("rs.revoked", "revoked-accepted"), ("rs.wrong-audience", "audience-not-checked")],
+)
+def test_opaque_tokens_are_judged_too(check_id: str, defect: str) -> None:
+    assert run_full(check_id, reference=OPAQUE)[0].verdict is Verdict.PASS
+    result, _ = run_full(check_id, frozenset({defect}), reference=OPAQUE)
+    assert result.verdict is Verdict.FAIL, result.message
+
+
+@pytest.mark.parametrize("check_id", ["rs.jwt.alg-none", "rs.jwt.tampered", "rs.jwt.alg-confusion"])
+def test_jwt_checks_skip_for_opaque_tokens(check_id: str) -> None:
+    result, _ = run_full(check_id, reference=OPAQUE)
+    assert result.verdict is Verdict.SKIP
+    assert "opaque" in result.message
+
+
+def test_foreign_issuer_is_judged_for_opaque_tokens() -> None:
+    assert run_full("rs.foreign-issuer", reference=OPAQUE)[0].verdict is Verdict.PASS
+
+
+def test_wrong_audience_skips_without_another_resource() -> None:
+    result, _ = run_full("rs.wrong-audience", configure=lambda c: replace(c, other_resource=None))
+    assert result.verdict is Verdict.SKIP
+    assert "[target].other_resource" in result.message
+
+
+def test_wrong_audience_is_not_blamed_on_the_resource_when_the_as_ignores_resource() -> None:
+    result, _ = run_full("rs.wrong-audience", frozenset({"resource-ignored"}))
+    assert result.verdict is Verdict.SKIP
+    assert "token.resource-audience" in result.message
+
+
+@pytest.mark.parametrize("defect", ["", "session-authenticates"])
+def test_every_request_on_the_stateless_revision(defect: str) -> None:
+    """Without sessions the follow-ups still need the token; a session defect changes nothing."""
+    result, _ = run_full("rs.every-request", frozenset({defect} - {""}), spec="2026-07-28")
+    assert result.verdict is Verdict.PASS, result.message
+    assert "issues no session id" in result.message
+
+
+def test_forged_tokens_never_appear_in_results() -> None:
+    result, _ = run_full("rs.jwt.alg-none", frozenset({"alg-none-accepted"}))
+    assert result.verdict is Verdict.FAIL
+    shown = repr(result.to_json())
+    assert "eyJ" not in shown, "every token, forged or not, is fingerprinted"
+
+
+def test_a_fully_configured_run_writes_no_secret(tmp_path: Path) -> None:
+    """Forged, narrow, second-user and canary-watched tokens are all fingerprinted."""
+    with full_reference(frozenset({"alg-none-accepted", "token-passthrough"})) as (server, config):
+        session = HarnessSession(target_url=server.mcp_url, config=config)
+        session.run()
+    written = render_all(
+        session.report(started_at="2026-11-27T00:00:00Z", duration_s=1.0), tmp_path
+    )
+    secrets = session.vault.known()
+    for path in written.values():
+        text = Path(path).read_text(encoding="utf-8")
+        leaked = [s[:4] + "…" for s in secrets if s in text]
+        assert not leaked, f"{path.name} contains secrets starting {leaked}"
+        assert not re.search(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ", text), f"a JWT in {path.name}"

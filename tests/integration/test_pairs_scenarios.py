@@ -1,0 +1,108 @@
+"""Self-tests of the scenario checks: each fails (or warns) for a profile against the reference
+defect that should hurt it, and passes for that profile on the correct server."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from harness.checks import BY_ID
+from harness.config import Config
+from harness.results import Result, Verdict
+from harness.session import HarnessSession
+from simulators.reference import Defect, ReferenceConfig, ReferenceServer
+from tests.integration.pairs import FAST_EXPIRY, DefectCase
+
+# Long enough that the concurrent runs of this module never outlive a fresh token, short
+# enough that expiry is observed within FAST_EXPIRY's wait.
+TTL_S = 6
+BASELINE = "spec-2025-11-25"
+# (check, defect, expected verdict, profile that meets the defect)
+CASES: list[tuple[str, str, Verdict, str]] = [
+    ("scenario.discovery-404", "prm-missing", Verdict.FAIL, BASELINE),
+    ("scenario.callback-status", "authz-iss-missing", Verdict.FAIL, BASELINE),
+    ("scenario.callback-status", "authz-307", Verdict.FAIL, "claude-ai"),
+    ("scenario.resource-variants", "missing-resource-rejected", Verdict.FAIL, "claude-code"),
+    ("scenario.missing-bearer", "session-authenticates", Verdict.FAIL, BASELINE),
+    ("scenario.expiry-mid-run", "expired-accepted", Verdict.FAIL, BASELINE),
+    ("scenario.expiry-mid-run", "no-refresh-token", Verdict.WARN, BASELINE),
+    ("scenario.refresh-never", "no-refresh-token", Verdict.WARN, "claude-ai"),
+    ("scenario.unattended-run", "no-refresh-token", Verdict.WARN, BASELINE),
+    ("scenario.step-up", "insufficient-scope-401", Verdict.WARN, BASELINE),
+    ("scenario.happy-path", "exact-loopback-port", Verdict.FAIL, "vscode"),
+]
+DEFECT_CASES: list[DefectCase] = [(check, defect, verdict) for check, defect, verdict, _ in CASES]
+
+
+def judge(
+    check_id: str,
+    profile: str,
+    defects: frozenset[Defect] = frozenset(),
+    *,
+    ttl: int = TTL_S,
+    config: Config = FAST_EXPIRY,
+) -> Result:
+    assert BY_ID[check_id].per_profile
+    reference = ReferenceConfig(access_token_ttl=ttl, defects=defects)
+    with ReferenceServer(reference) as server:
+        session = HarnessSession(
+            target_url=server.mcp_url,
+            config=config,
+            selected=frozenset({(check_id, profile)}),
+            profiles=(profile,),
+        )
+        session.run()
+    result = session.result(check_id, profile)
+    assert result.message, "every verdict explains itself"
+    return result
+
+
+PASSING = sorted({(c, p) for c, _, _, p in CASES if p != BASELINE})
+Key = tuple[str, str, str]  # check, defect ("" for none), profile
+
+
+@pytest.fixture(scope="module")
+def judged() -> dict[Key, Result]:
+    """Every case at once: each server run mostly waits (token expiry), so runs overlap."""
+    jobs: dict[Key, tuple[frozenset[Defect], int]] = {
+        (check, defect, profile): (frozenset({Defect(defect)}), TTL_S)
+        for check, defect, _, profile in CASES
+    }
+    for check, profile in PASSING:
+        ttl = 8 * 86400 if check == "scenario.refresh-never" else TTL_S
+        jobs[(check, "", profile)] = (frozenset(), ttl)
+    jobs[("scenario.unattended-run", "", "claude-ai")] = (frozenset(), TTL_S)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = {
+            key: pool.submit(judge, key[0], key[2], defects, ttl=ttl)
+            for key, (defects, ttl) in jobs.items()
+        }
+        return {key: future.result() for key, future in futures.items()}
+
+
+@pytest.mark.parametrize(
+    ("check_id", "defect", "expected", "profile"),
+    CASES,
+    ids=[f"{c}-{d}-{p}" for c, d, _, p in CASES],
+)
+def test_defect_is_caught(
+    judged: dict[Key, Result], check_id: str, defect: str, expected: Verdict, profile: str
+) -> None:
+    result = judged[(check_id, defect, profile)]
+    assert result.verdict is expected, result.message
+    assert result.profile == profile
+
+
+@pytest.mark.parametrize(("check_id", "profile"), PASSING)
+def test_profile_passes_on_the_correct_server(
+    judged: dict[Key, Result], check_id: str, profile: str
+) -> None:
+    result = judged[(check_id, "", profile)]
+    assert result.verdict is Verdict.PASS, result.message
+
+
+def test_not_applicable_is_a_skip_with_its_reason(judged: dict[Key, Result]) -> None:
+    result = judged[("scenario.unattended-run", "", "claude-ai")]
+    assert result.verdict is Verdict.SKIP
+    assert "scheduled runs never reach the server" in result.message
