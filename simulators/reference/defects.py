@@ -70,6 +70,8 @@ class Defect(StrEnum):
     EXACT_LOOPBACK_PORT = "exact-loopback-port"
     MISSING_RESOURCE_REJECTED = "missing-resource-rejected"
     TOKEN_PASSTHROUGH = "token-passthrough"
+    WEAK_SESSION_ID = "weak-session-id"
+    SESSION_BOUND_TO_TOKEN = "session-bound-to-token"
     # authorization server (registration, authorization, PKCE, token, refresh)
     DCR_LOOPBACK_REFUSED = "dcr-loopback-refused"
     DCR_AUTH_METHOD_NOT_ECHOED = "dcr-auth-method-not-echoed"
@@ -140,6 +142,8 @@ DEFECT_DESCRIPTIONS: Final[Mapping[Defect, str]] = MappingProxyType(
         D.EXACT_LOOPBACK_PORT: "Loopback redirect URIs must match the registered port exactly.",
         D.MISSING_RESOURCE_REJECTED: "Requests without 'resource' are refused with invalid_target.",
         D.TOKEN_PASSTHROUGH: "The upstream tool forwards the client's own bearer token upstream.",
+        D.WEAK_SESSION_ID: "Session ids are short sequential numbers.",
+        D.SESSION_BOUND_TO_TOKEN: "A session works only with the token that opened it.",
         D.DCR_LOOPBACK_REFUSED: "DCR refuses http loopback redirect URIs (https only).",
         D.DCR_AUTH_METHOD_NOT_ECHOED: "DCR responses omit token_endpoint_auth_method.",
         D.CIMD_CLIENT_ID_NOT_CHECKED: "A client metadata document's client_id is not compared.",

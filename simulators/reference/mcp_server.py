@@ -22,7 +22,7 @@ from simulators.reference.config import ReferenceConfig
 from simulators.reference.defects import Defect
 from simulators.reference.models import McpSession, token_digest
 from simulators.reference.redirects import LOOPBACK_HOSTS
-from simulators.reference.state import ReferenceState, SessionDefect
+from simulators.reference.state import ReferenceState
 from simulators.reference.tools import TOOLS, Caller, ToolContext
 from simulators.reference.upstream import UpstreamApi
 from simulators.reference.urls import ReferenceUrls, ResourceUrls
@@ -172,7 +172,7 @@ class McpServer:
 
     def _new_session_id(self) -> str:
         self._sessions_minted += 1
-        if SessionDefect.WEAK_SESSION_ID in self._state.session_defects:
+        if self._config.has(Defect.WEAK_SESSION_ID):
             return str(self._sessions_minted)
         return secrets.token_urlsafe(32)
 
@@ -257,7 +257,7 @@ class McpServer:
                 protocol_version=str(version),
             )
             self._sessions[session.session_id] = session
-            if SessionDefect.SESSION_BOUND_TO_TOKEN in self._state.session_defects:
+            if self._config.has(Defect.SESSION_BOUND_TO_TOKEN):
                 self._session_tokens[session.session_id] = token_digest(token)
             headers["Mcp-Session-Id"] = session.session_id
         return self._result(message.get("id"), result, headers)

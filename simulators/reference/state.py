@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Final
 
 from simulators.reference.store import OAuthStore
@@ -48,14 +47,6 @@ class UpstreamCall:
     error: str | None = None
 
 
-class SessionDefect(StrEnum):
-    """Session defects awaiting a `Defect` member: set `server.state.session_defects` before
-    the first request (the self-tests of sess.entropy and sess.survives-refresh use them)."""
-
-    WEAK_SESSION_ID = "weak-session-id"  # session ids are short sequential numbers
-    SESSION_BOUND_TO_TOKEN = "session-bound-to-token"  # a refreshed token loses the session
-
-
 MAX_RECORDED: Final = 1000
 
 #: A planted prompt injection: content a tool returns to an agent, written by an attacker.
@@ -88,7 +79,6 @@ class ReferenceState:
         self._upstream_received: list[str] = []
         self._next_note = len(_SEED_NOTES) + 1
         self.oauth = OAuthStore()
-        self.session_defects: frozenset[SessionDefect] = frozenset()
 
     def notes(self, user: str) -> tuple[Note, ...]:
         with self._lock:

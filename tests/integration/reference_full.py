@@ -18,7 +18,7 @@ from harness.config import Config, ToolConfig, UpstreamCanary, UserCredentials
 from harness.results import Result
 from harness.session import BASELINE_PROFILE, HarnessSession
 from simulators.reference import Defect, ReferenceConfig, ReferenceServer
-from simulators.reference.state import ReferenceState, SessionDefect
+from simulators.reference.state import ReferenceState
 from tests.integration.pairs import FAST_EXPIRY, FAST_TTL_S
 
 UPSTREAM_PATH = "/v1/sync"
@@ -47,11 +47,8 @@ def full_config(server: ReferenceServer, canary_port: int, base: Config = FAST_E
 def full_reference(
     names: frozenset[str] = frozenset(), *, reference: ReferenceConfig | None = None
 ) -> Iterator[tuple[ReferenceServer, Config]]:
-    """A running reference server with the named defects (a `Defect` or a `SessionDefect`)."""
-    defects = frozenset(Defect(n) for n in names if n in set(Defect))
-    pending = frozenset(SessionDefect(n) for n in names if n in set(SessionDefect))
-    unknown = set(names) - set(defects) - set(pending)
-    assert not unknown, f"unknown defects: {unknown}"
+    """A running reference server with the named defects."""
+    defects = frozenset(Defect(n) for n in names)
     port = free_port()
     base = reference or ReferenceConfig(access_token_ttl=FAST_TTL_S)
     config = replace(
@@ -60,7 +57,6 @@ def full_reference(
         upstream_url=f"http://127.0.0.1:{port}{UPSTREAM_PATH}",
     )
     with ReferenceServer(config) as server:
-        server.state.session_defects = pending
         yield server, full_config(server, port)
 
 

@@ -14,7 +14,6 @@ from simulators.reference.state import ReferenceState
 from tests.integration.pairs import DefectCase, ids
 from tests.integration.reference_full import PRIVILEGED, run_full
 
-# weak-session-id and session-bound-to-token are `SessionDefect`s (set on the server's state)
 # until `Defect` gains them.
 DEFECT_CASES: list[DefectCase] = [
     ("scope.insufficient-403", "insufficient-scope-401", Verdict.WARN),

@@ -168,6 +168,17 @@ def _with_header(d: Driver, value: str) -> bool:
     return d.http.post(d.server.mcp_url, json=INIT, headers=headers).status_code == 200
 
 
+def _weak_session_id(d: Driver) -> bool:
+    token = d.access_token()
+    return (d.initialize(token) or "").isdigit()
+
+
+def _session_bound_to_token(d: Driver) -> bool:
+    first, second = d.access_token(), d.access_token()
+    session = d.initialize(first)
+    return d.rpc("tools/list", token=second, session=session).status_code == 404
+
+
 PROBES: dict[Defect, Probe] = {
     D.CHALLENGE_ERROR_PARAM: lambda d: 'error="invalid_token"' in (_no_credentials(d) or ""),
     D.NO_CHALLENGE_SCOPE: lambda d: "scope=" not in (_no_credentials(d) or "scope="),
@@ -258,6 +269,8 @@ PROBES: dict[Defect, Probe] = {
         _authorize_with(d, resource=None).get("error") == "invalid_target"
     ),
     D.TOKEN_PASSTHROUGH: _token_passthrough,
+    D.WEAK_SESSION_ID: _weak_session_id,
+    D.SESSION_BOUND_TO_TOKEN: _session_bound_to_token,
     **AS_PROBES,
 }
 
@@ -283,7 +296,7 @@ GROUPS: list[tuple[ReferenceConfig, frozenset[Defect]]] = [
         | {D.SESSION_NOT_BOUND, D.INSUFFICIENT_SCOPE_401, D.ORIGIN_NOT_VALIDATED}
         | {D.PKCE_PLAIN_ACCEPTED, D.STATE_DROPPED, D.REFRESH_REUSE_ACCEPTED}
         | {D.CODE_NOT_BOUND_TO_CLIENT, D.TOKEN_CACHEABLE, D.ERROR_REDIRECT_UNREGISTERED}
-        | {D.MISSING_RESOURCE_REJECTED, D.TOKEN_PASSTHROUGH},
+        | {D.MISSING_RESOURCE_REJECTED, D.TOKEN_PASSTHROUGH, D.WEAK_SESSION_ID},
     ),
     (
         ReferenceConfig(),
@@ -295,12 +308,13 @@ GROUPS: list[tuple[ReferenceConfig, frozenset[Defect]]] = [
         ReferenceConfig(token_format="opaque"),
         frozenset({D.REVOKED_ACCEPTED, D.AUDIENCE_NOT_CHECKED, D.SCOPE_NOT_ENFORCED}),
     ),
+    (ReferenceConfig(), frozenset({D.SESSION_BOUND_TO_TOKEN})),
 ]
 
 
 def test_every_defect_has_a_probe_a_group_and_a_description() -> None:
     assert set(PROBES) == set(Defect) == set(DEFECT_DESCRIPTIONS)
-    grouped = set().union(*(defects for config, defects in [*GROUPS[:3], *AS_GROUPS]))
+    grouped = set().union(*(defects for config, defects in [*GROUPS, *AS_GROUPS]))
     assert grouped == set(Defect)
     assert all(Defect(d.value).description for d in Defect)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from simulators.reference import Defect, ReferenceConfig
 from simulators.reference.models import token_digest
-from simulators.reference.state import INJECTED_NOTE_TEXT, SessionDefect
+from simulators.reference.state import INJECTED_NOTE_TEXT
 
 from .driver import Driver, running
 
@@ -60,15 +60,13 @@ def test_an_unreachable_upstream_is_a_tool_error() -> None:
 
 
 def test_weak_session_ids_are_sequential() -> None:
-    with running() as d:
-        d.server.state.session_defects = frozenset({SessionDefect.WEAK_SESSION_ID})
+    with running(ReferenceConfig(defects=frozenset({Defect.WEAK_SESSION_ID}))) as d:
         token = d.access_token()
         assert [d.initialize(token) for _ in range(3)] == ["1", "2", "3"]
 
 
 def test_session_bound_to_token_loses_the_session_on_a_new_token() -> None:
-    with running() as d:
-        d.server.state.session_defects = frozenset({SessionDefect.SESSION_BOUND_TO_TOKEN})
+    with running(ReferenceConfig(defects=frozenset({Defect.SESSION_BOUND_TO_TOKEN}))) as d:
         first, second = d.access_token(), d.access_token()
         session = d.initialize(first)
         assert d.rpc("tools/list", token=first, session=session).status_code == 200
