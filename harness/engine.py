@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 from harness.checks.base import AnyCheck
@@ -71,7 +71,16 @@ class Run:
 async def judge(
     run: Run, check: AnyCheck, profile: str | None = None, *, timeout_s: float = 180.0
 ) -> Result:
-    """Run one check: obtain its evidence, then judge it. Never raises."""
+    """Run one check: obtain its evidence, then judge it. Never raises.
+
+    Messages quote what servers said (challenges, error descriptions), which may echo a
+    secret: every message is redacted with the run's vault before it leaves.
+    """
+    result = await _judge(run, check, profile, timeout_s)
+    return replace(result, message=run.http.vault.redact(result.message))
+
+
+async def _judge(run: Run, check: AnyCheck, profile: str | None, timeout_s: float) -> Result:
     try:
         async with asyncio.timeout(timeout_s):
             evidence = await run.need(check.evidence, profile)

@@ -401,7 +401,7 @@ def _excerpt(vault: SecretVault, raw: bytes, content_type: str | None) -> str:
     kind = (content_type or "").lower()
     if "x-www-form-urlencoded" in kind:
         pairs = parse_qsl(text, keep_blank_values=True)
-        text = urlencode([(k, fingerprint_field(k, v)) for k, v in pairs], safe=":/")
+        text = urlencode([(k, vault.redact(fingerprint_field(k, v))) for k, v in pairs], safe=":/")
     elif "json" in kind:
         # A truncated or broken document keeps its text; the pattern-based redaction still applies.
         with contextlib.suppress(ValueError):

@@ -34,6 +34,7 @@ SECRET_FIELDS = frozenset(
 _JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _FINGERPRINT = re.compile(r"^sha256:[0-9a-f]{8}$")
 MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
+MIN_EXPLICIT_LENGTH = 3
 
 
 def fingerprint(secret: str) -> str:
@@ -49,10 +50,14 @@ class SecretVault:
         self._lock = threading.Lock()
         self._pattern: re.Pattern[str] | None = None
         for secret in secrets:
-            self.add(secret)
+            self.add(secret, explicit=True)
 
-    def add(self, secret: str | None) -> None:
-        if not secret or len(secret) < MIN_SECRET_LENGTH or _FINGERPRINT.match(secret):
+    def add(self, secret: str | None, *, explicit: bool = False) -> None:
+        """Register a secret. Values seen in traffic shorter than MIN_SECRET_LENGTH are ignored
+        (they would redact ordinary words); `explicit` ones (passwords from the configuration or
+        typed into a login form) are kept down to MIN_EXPLICIT_LENGTH."""
+        minimum = MIN_EXPLICIT_LENGTH if explicit else MIN_SECRET_LENGTH
+        if not secret or len(secret) < minimum or _FINGERPRINT.match(secret):
             return
         with self._lock:
             if secret not in self._secrets:

@@ -15,7 +15,10 @@ from harness.probes.rs_evidence import (
 from harness.results import Level, Severity
 
 MCP = "MCP 2025-11-25 Authorization"
-REFUSALS = frozenset({400, 401, 413, 431})  # malformed credentials may be a 400; huge ones 413/431
+# Malformed credentials may be answered 400, huge ones 413/431.
+REFUSALS = frozenset({400, 401, 413, 431})
+# The server declined to answer: nothing can be judged.
+RATE_LIMITED = frozenset({429, 503})
 
 
 def _valid(ev: BearerProbes) -> ValidTokenProbes:
@@ -40,28 +43,36 @@ def _valid(ev: BearerProbes) -> ValidTokenProbes:
 )
 def no_token(ev: BearerProbes) -> str:
     """Every MCP method and HTTP verb without a token gets 401, with no effect."""
-    notes = []
-    for verb in ev.verbs:
-        bare, authed = verb.without_token, verb.with_token
-        shown = exchanges_of(a for a in (bare, authed) if a is not None)
-        if bare.status == 401:
-            continue
-        if bare.status is None:
-            notes.append(f"{bare.label}: the connection failed ({bare.error})")
-            continue
-        if not 400 <= bare.status < 500:
-            raise CheckFailed(
-                expected="401 without a token", actual=bare.describe(), evidence=shown
-            )
-        if authed is not None and bare.status != authed.status:
-            raise CheckFailed(
-                expected="401 without a token",
-                actual=f"{bare.describe()} (with a valid token: {authed.status})",
-                evidence=shown,
-            )
-        same = "with and without a token" if authed is not None else "without a token"
-        notes.append(f"{bare.label} answered {bare.status} {same}")
-    return "401 for every verb without a token" + (f" ({'; '.join(notes)})" if notes else "")
+    bare = [verb.without_token for verb in ev.verbs]
+    if all(a.status is None for a in bare):
+        raise TargetError(f"no answer to any request without a token: {bare[0].describe()}")
+    limited = [a for a in bare if a.status in RATE_LIMITED]
+    if limited:
+        raise TargetError(f"rate limited, cannot judge: {limited[0].describe()}")
+    granted = [a for a in bare if a.accepted]
+    if granted:
+        raise CheckFailed(
+            expected="401 without a token",
+            actual="; ".join(a.describe() for a in granted),
+            evidence=exchanges_of(granted),
+        )
+    # Nothing was let in; a status other than 401 still hides the challenge clients need.
+    odd = [v for v in ev.verbs if v.without_token.status not in {None, 401}]
+    if odd:
+        described = [
+            v.without_token.describe()
+            + (f" (with a valid token: {v.with_token.status})" if v.with_token else "")
+            for v in odd
+        ]
+        raise CheckFailed(
+            expected="401 without a token",
+            actual="; ".join(described),
+            evidence=exchanges_of(v.without_token for v in odd),
+            should=True,
+        )
+    dropped = [a.label for a in bare if a.status is None]
+    note = f" ({', '.join(dropped)}: no answer)" if dropped else ""
+    return "401 for every verb without a token" + note
 
 
 @check(
@@ -72,16 +83,31 @@ def no_token(ev: BearerProbes) -> str:
 )
 def garbage_token(ev: BearerProbes) -> str:
     """Malformed, empty, huge and odd-character tokens get 401 (never 2xx, never 5xx)."""
-    for attempt in (*ev.garbage, ev.invalid):
-        if attempt.status is None:
-            continue  # refused at the transport level: nothing was granted
-        if attempt.status not in REFUSALS:
-            raise CheckFailed(
-                expected="401 (or 400 for a malformed header)",
-                actual=attempt.describe(),
-                evidence=exchanges_of((attempt,)),
-            )
-    return f"{len(ev.garbage) + 1} malformed or unknown tokens refused"
+    attempts = (*ev.garbage, ev.invalid)
+    answered = [a for a in attempts if a.status is not None]
+    if not answered:
+        raise TargetError(f"no answer to any malformed token: {attempts[0].describe()}")
+    limited = [a for a in answered if a.status in RATE_LIMITED]
+    if limited:
+        raise TargetError(f"rate limited, cannot judge: {limited[0].describe()}")
+    let_in = [a for a in answered if a.accepted or (a.status or 0) >= 500]
+    if let_in:
+        raise CheckFailed(
+            expected="401 (or 400 for a malformed header), never 2xx or 5xx",
+            actual="; ".join(a.describe() for a in let_in),
+            evidence=exchanges_of(let_in),
+        )
+    odd = [a for a in answered if a.status not in REFUSALS]
+    if odd:  # refused, but with a status that misleads clients
+        raise CheckFailed(
+            expected="401 (or 400 for a malformed header)",
+            actual="; ".join(a.describe() for a in odd),
+            evidence=exchanges_of(odd),
+            should=True,
+        )
+    dropped = len(attempts) - len(answered)
+    note = f"; {dropped} dropped at the transport level" if dropped else ""
+    return f"{len(answered)} malformed or unknown tokens refused{note}"
 
 
 @check(
@@ -199,14 +225,17 @@ def scheme_case(ev: BearerProbes) -> str:
 )
 def no_5xx(ev: BearerProbes) -> str:
     """No authentication failure produces a 5xx."""
-    crashed: list[Attempt] = [a for a in ev.all_attempts if (a.status or 0) >= 500]
+    failures = ev.failing_credentials
+    crashed: list[Attempt] = [
+        a for a in failures if (a.status or 0) >= 500 and a.status not in RATE_LIMITED
+    ]
     if crashed:
         raise CheckFailed(
             expected="4xx for every authentication failure",
             actual="; ".join(a.describe() for a in crashed),
             evidence=exchanges_of(crashed),
         )
-    return f"{len(ev.all_attempts)} requests, none answered 5xx"
+    return f"{len(failures)} requests without usable credentials, none answered 5xx"
 
 
 CHECKS = (

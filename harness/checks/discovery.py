@@ -317,7 +317,7 @@ def _strings(value: object) -> list[str]:
 
 @check(
     "disc.clean-404",
-    level=Level.MUST,
+    level=Level.SHOULD,  # no spec demands a 404; a 200 HTML page breaks clients that probe
     severity=Severity.MEDIUM,
     refs=("RFC 8414 §3.2", "RFC 9728 §3.2", "client-quirks: discovery probes"),
 )

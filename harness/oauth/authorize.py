@@ -184,7 +184,7 @@ async def _send(
     http: HttpClient, step: FormSubmission, jar: CookieJar, extra: Sequence[tuple[str, str]]
 ) -> Response:
     for secret in step.secrets:
-        http.vault.add(secret)
+        http.vault.add(secret, explicit=True)  # typed into a login form
     headers = [("accept", "text/html,application/xhtml+xml,*/*;q=0.8"), *extra]
     cookie = jar.header(step.url)
     if cookie:

@@ -41,23 +41,33 @@ async def probe_bearer(run: Run, _profile: str | None) -> BearerProbes:
     control = valid.control if valid is not None else None
     session_id = control.response.header("mcp-session-id") if control and control.response else None
 
-    async def verb(method: str) -> VerbAttempt:
-        bare = mcp.attempt(f"{method} without a token", method=method, session_id=session_id)
-        if token is None:
-            return VerbAttempt(without_token=await bare, with_token=None)
-        authed = mcp.attempt(
-            f"{method} with a valid token",
-            method=method,
-            authorization=f"Bearer {token}",
-            session_id=session_id,
+    async def verbs_probe() -> list[VerbAttempt]:
+        # Without a token first: the authenticated DELETE ends the session the others reuse.
+        methods = ("POST", "GET", "DELETE")
+        bare = await asyncio.gather(
+            *(mcp.attempt(f"{m} without a token", method=m, session_id=session_id) for m in methods)
         )
-        without, with_token = await asyncio.gather(bare, authed)
-        return VerbAttempt(without_token=without, with_token=with_token)
+        if token is None:
+            return [VerbAttempt(without_token=b, with_token=None) for b in bare]
+        authed = await asyncio.gather(
+            *(
+                mcp.attempt(
+                    f"{m} with a valid token",
+                    method=m,
+                    authorization=f"Bearer {token}",
+                    session_id=session_id,
+                )
+                for m in methods
+            )
+        )
+        return [
+            VerbAttempt(without_token=b, with_token=a) for b, a in zip(bare, authed, strict=True)
+        ]
 
     unknown = secrets.token_urlsafe(32)
     run.http.vault.add(unknown)
     verbs, garbage, invalid = await asyncio.gather(
-        asyncio.gather(*(verb(m) for m in ("POST", "GET", "DELETE"))),
+        verbs_probe(),
         asyncio.gather(*(mcp.attempt(label, authorization=h) for label, h in garbage_tokens())),
         mcp.attempt("unknown token", authorization=f"Bearer {unknown}"),
     )

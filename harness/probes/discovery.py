@@ -86,8 +86,6 @@ async def probe_unserved(run: Run, _profile: str | None) -> UnservedUrls:
         f"{origin(run.target.mcp_url)}/.well-known/oauth-protected-resource/no-such-{nonce}",
         f"{origin(run.target.mcp_url)}/.well-known/oauth-authorization-server/no-such-{nonce}",
     ]
-    if auth_server is not None and origin(auth_server.issuer) != origin(run.target.mcp_url):
-        bogus.append(f"{origin(auth_server.issuer)}/.well-known/openid-configuration/no-{nonce}")
     fetched = await asyncio.gather(*(fetch_probe(run, url, "bogus") for url in bogus))
     return UnservedUrls(probes=(*unused, *fetched))
 

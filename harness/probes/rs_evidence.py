@@ -80,6 +80,14 @@ class BearerProbes:
         return (*verbs, *self.garbage, self.invalid, *with_token)
 
     @property
+    def failing_credentials(self) -> tuple[Attempt, ...]:
+        """The attempts that carried no usable credentials: each must be refused."""
+        valid = self.valid
+        misplaced = (valid.query_token, *valid.wrong_scheme) if valid is not None else ()
+        bare = tuple(v.without_token for v in self.verbs)
+        return (*bare, *self.garbage, self.invalid, *misplaced)
+
+    @property
     def exchanges(self) -> tuple[Exchange, ...]:
         return exchanges_of(self.all_attempts)
 

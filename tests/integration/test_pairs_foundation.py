@@ -21,7 +21,7 @@ DEFECT_CASES: list[DefectCase] = [
     ("disc.as.required-fields", "as-missing-fields", Verdict.FAIL),
     ("disc.as.pkce-advertised", "as-no-pkce-advertised", Verdict.FAIL),
     ("disc.as.no-legacy-grants", "as-legacy-grants", Verdict.WARN),
-    ("disc.clean-404", "html-200-fallback", Verdict.FAIL),
+    ("disc.clean-404", "html-200-fallback", Verdict.WARN),
     ("rs.no-token", "unauth-get-allowed", Verdict.FAIL),
     ("rs.garbage-token", "garbage-token-500", Verdict.FAIL),
     ("rs.invalid-token-challenge", "invalid-token-bare-401", Verdict.WARN),
