@@ -48,7 +48,10 @@ class SecretVault:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
         self._lock = threading.Lock()
-        self._pattern: re.Pattern[str] | None = None
+        # Secrets are compiled in a few groups whose sizes halve (equal sizes merge), so each
+        # secret is compiled O(log n) times however many a run registers.
+        self._groups: list[tuple[list[str], re.Pattern[str]]] = []
+        self._compiled_secrets: set[str] = set()
         for secret in secrets:
             self.add(secret, explicit=True)
 
@@ -62,7 +65,6 @@ class SecretVault:
         with self._lock:
             if secret not in self._secrets:
                 self._secrets.add(secret)
-                self._pattern = None
 
     def add_fields(self, fields: Mapping[str, object]) -> None:
         """Register the values of secret-bearing fields of a form, query or JSON object."""
@@ -79,9 +81,18 @@ class SecretVault:
             return frozenset(self._secrets)
 
     def redact(self, text: str) -> str:
-        pattern = self._compiled()
-        if pattern is not None:
-            text = pattern.sub(lambda m: fingerprint(m.group(0)), text)
+        """Every registered secret in `text` fingerprinted (leftmost-longest match, as a single
+        alternation would), then anything shaped like a JWT."""
+        spans = [(m.start(), m.end()) for p in self._patterns() for m in p.finditer(text)]
+        if spans:
+            spans.sort(key=lambda span: (span[0], -span[1]))
+            out, position = [], 0
+            for start, end in spans:
+                if start >= position:
+                    out += [text[position:start], fingerprint(text[start:end])]
+                    position = end
+            out.append(text[position:])
+            text = "".join(out)
         return _JWT_SHAPE.sub(lambda m: fingerprint(m.group(0)), text)
 
     def redact_url(self, url: str) -> str:
@@ -108,12 +119,17 @@ class SecretVault:
             return self.redact_url(value)
         return self.redact(value)
 
-    def _compiled(self) -> re.Pattern[str] | None:
+    def _patterns(self) -> list[re.Pattern[str]]:
         with self._lock:
-            if self._pattern is None and self._secrets:
-                longest_first = sorted(self._secrets, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(s) for s in longest_first))
-            return self._pattern
+            fresh = [s for s in self._secrets if s not in self._compiled_secrets]
+            if fresh:
+                self._compiled_secrets.update(fresh)
+                batch = fresh
+                while self._groups and len(self._groups[-1][0]) <= len(batch):
+                    batch = batch + self._groups.pop()[0]
+                longest_first = sorted(batch, key=len, reverse=True)
+                self._groups.append((batch, re.compile("|".join(map(re.escape, longest_first)))))
+            return [pattern for _, pattern in self._groups]
 
 
 def fingerprint_field(key: str, value: str) -> str:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 from harness import __version__
 from harness.checks import ALL_CHECKS, AnyCheck
@@ -25,7 +24,7 @@ from harness.probes.journey import SCENARIO_EVIDENCE, Journey
 from harness.probes.registry import PROBES
 from harness.probes.scenario_base import ProfileCatalogue, catalogue_probe
 from harness.profiles.catalogue import load_profiles, select
-from harness.redact import SecretVault, fingerprint
+from harness.redact import SecretVault
 from harness.results import Compatibility, Report, Result, Verdict
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ class HarnessSession:
         self.catalogue = load_profiles(profile_dirs)
         names = (BASELINE_PROFILE,) if profiles is None else tuple(profiles)
         self.profiles = tuple(p.name for p in select(self.catalogue, names))
-        self.vault: SecretVault = GroupedVault(config.secrets())
+        self.vault = SecretVault(config.secrets())
         self.results: dict[tuple[str, str | None], Result] = {}
         self.compatibility: tuple[Compatibility, ...] = ()
         self.fatal: str | None = None
@@ -161,48 +160,3 @@ async def _gather(run: Run, profile: str) -> list[Journey] | None:
             log.info("no compatibility verdict for %s: %s could not be observed", profile, kind)
             return None
     return journeys
-
-
-_JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
-
-
-class GroupedVault(SecretVault):
-    """A `SecretVault` that stays fast when a run registers hundreds of secrets.
-
-    The base vault recompiles one alternation of every secret after each new one; over many
-    client profiles that compiling dominates the run (quadratic). Here the secrets live in a few
-    compiled groups whose sizes halve (equal sizes merge, so each secret is compiled O(log n)
-    times), and redaction takes the leftmost-longest match over all groups, as one alternation
-    would. (Belongs in `harness.redact`; kept here until it moves.)
-    """
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._groups: list[tuple[list[str], re.Pattern[str]]] = []
-        self._compiled_secrets: set[str] = set()
-        super().__init__(secrets)
-
-    def redact(self, text: str) -> str:
-        spans = [(m.start(), m.end()) for p in self._patterns() for m in p.finditer(text)]
-        if spans:
-            spans.sort(key=lambda span: (span[0], -span[1]))
-            out, position = [], 0
-            for start, end in spans:
-                if start >= position:
-                    out += [text[position:start], fingerprint(text[start:end])]
-                    position = end
-            out.append(text[position:])
-            text = "".join(out)
-        return _JWT_SHAPE.sub(lambda m: fingerprint(m.group(0)), text)
-
-    def _patterns(self) -> list[re.Pattern[str]]:
-        with self._lock:
-            fresh = [s for s in self._secrets if s not in self._compiled_secrets]
-            if fresh:
-                self._compiled_secrets.update(fresh)
-                batch = fresh
-                while self._groups and len(self._groups[-1][0]) <= len(batch):
-                    batch = batch + self._groups.pop()[0]
-                longest_first = sorted(batch, key=len, reverse=True)
-                pattern = re.compile("|".join(re.escape(s) for s in longest_first))
-                self._groups.append((batch, pattern))
-            return [pattern for _, pattern in self._groups]

@@ -1,8 +1,10 @@
 """`scenario.step-up`: a token without the scope a tool needs, the 403, and the client's answer.
 
-The tool is a configured `[[tools]]` entry whose `requires` the first token lacks; else a
-read-only tool (the configured safe tool, or one the server annotates `readOnlyHint`) called with
-a first token narrowed to another advertised scope. The harness never guesses a tool with effects.
+The tool is a configured `[[tools]]` entry whose `requires` the first token lacks (called once,
+refused; after the step-up only the new token's scopes are checked, since the tool may have
+effects); else a read-only tool (the configured safe tool, or one the server annotates
+`readOnlyHint`) called with a first token narrowed to another advertised scope, then again with
+the stepped-up token. The harness never guesses a tool with effects.
 """
 
 from __future__ import annotations
@@ -91,7 +93,9 @@ async def _target(client: ProfileClient, connection: Connection) -> Target:
     found = connection.discovery
     if found is None:
         raise NotApplicable(f"discovery failed ({connection.why_not()}); see happy-path")
-    advertised = list((found.prm.scopes_supported if found.prm else None) or ())
+    from_prm = found.prm.scopes_supported if found.prm else None
+    from_as = found.as_metadata.scopes_supported if found.as_metadata else None
+    advertised = list(from_prm or from_as or ())
     challenged = set(found.challenged_scope or ())
     narrower = [s for s in advertised if s not in challenged and s != "offline_access"]
     if tool is None or not challenged or not narrower:
@@ -198,6 +202,8 @@ async def _react(
                 remediation=attribution_from.remediation,
             )
         return [Step(name="step-up authorization", outcome="failed", detail=text, impact=found)]
+    if target.requires:
+        return [_granted(client, again, target, scope)]
     authorization = bearer(profile, again.tokens)
     mcp, opened = await open_session(client, again, again.tokens)
     reply = await mcp.call_tool(target.tool, target.arguments, authorization)
@@ -224,6 +230,21 @@ async def _react(
         )
     )
     return steps
+
+
+def _granted(client: ProfileClient, again: Connection, target: Target, scope: str | None) -> Step:
+    """A configured tool may have effects: it is not called a second time. The new token must
+    carry its scopes (`scope.challenge-complete` proves such a token works)."""
+    assert again.tokens is not None
+    granted = set((again.tokens.scope if again.tokens.scope is not None else scope or "").split())
+    missing = [s for s in target.requires if s not in granted]
+    name = f"step-up authorization (scope={scope})"
+    if not missing:
+        detail = f"the new token carries {' '.join(target.requires)}"
+        return Step(name=name, outcome="ok", detail=detail)
+    text = f"the step-up authorization did not grant {' '.join(missing)}"
+    found = refused(Phase.STEP_UP, text, profile=client.profile, verdict=DEGRADED)
+    return Step(name=name, outcome="failed", detail=text, impact=found)
 
 
 async def _refresh_loop(

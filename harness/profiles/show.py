@@ -18,7 +18,7 @@ def _count(profile: Profile) -> str:
     count = len(profile.quirks())
     if profile.kind is ProfileKind.SPEC:
         return f"{count} rules differ from 2025-11-25" if count else "the baseline"
-    return f"{count} documented quirks"
+    return f"{count} documented quirk" + ("" if count == 1 else "s")
 
 
 def show(profile: Profile) -> list[str]:

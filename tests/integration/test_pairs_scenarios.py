@@ -13,6 +13,7 @@ from harness.results import Result, Verdict
 from harness.session import HarnessSession
 from simulators.reference import Defect, ReferenceConfig, ReferenceServer
 from tests.integration.pairs import FAST_EXPIRY, DefectCase
+from tests.integration.reference_full import full_reference
 
 # Long enough that the concurrent runs of this module never outlive a fresh token, short
 # enough that expiry is observed within FAST_EXPIRY's wait.
@@ -59,6 +60,24 @@ def judge(
 
 
 PASSING = sorted({(c, p) for c, _, _, p in CASES if p != BASELINE})
+# With a configured privileged tool ([[tools]] requires=notes:write): the natural first token
+# lacks the scope; the step-up is real, and a client that cannot step up is degraded (vscode
+# asks for every advertised scope up front: nothing to step up).
+CONFIGURED_TOOL = {BASELINE: Verdict.PASS, "codex": Verdict.WARN, "vscode": Verdict.SKIP}
+
+
+def judge_configured(check_id: str, profile: str) -> Result:
+    with full_reference() as (server, config):
+        session = HarnessSession(
+            target_url=server.mcp_url,
+            config=config,
+            selected=frozenset({(check_id, profile)}),
+            profiles=(profile,),
+        )
+        session.run()
+    return session.result(check_id, profile)
+
+
 Key = tuple[str, str, str]  # check, defect ("" for none), profile
 
 
@@ -78,6 +97,9 @@ def judged() -> dict[Key, Result]:
             key: pool.submit(judge, key[0], key[2], defects, ttl=ttl)
             for key, (defects, ttl) in jobs.items()
         }
+        for profile in CONFIGURED_TOOL:
+            key = ("scenario.step-up", "configured-tool", profile)
+            futures[key] = pool.submit(judge_configured, "scenario.step-up", profile)
         return {key: future.result() for key, future in futures.items()}
 
 
@@ -106,3 +128,14 @@ def test_not_applicable_is_a_skip_with_its_reason(judged: dict[Key, Result]) -> 
     result = judged[("scenario.unattended-run", "", "claude-ai")]
     assert result.verdict is Verdict.SKIP
     assert "scheduled runs never reach the server" in result.message
+
+
+@pytest.mark.parametrize(("profile", "expected"), sorted(CONFIGURED_TOOL.items()))
+def test_step_up_with_a_configured_tool(
+    judged: dict[Key, Result], profile: str, expected: Verdict
+) -> None:
+    result = judged[("scenario.step-up", "configured-tool", profile)]
+    assert result.verdict is expected, result.message
+    if expected is Verdict.WARN:
+        assert "does not step up" in result.message
+        assert "attribution: client" in result.message

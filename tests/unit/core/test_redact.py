@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import random
+import re
+import string
+
 from harness.redact import SecretVault, fingerprint, fingerprint_fields
 
 
@@ -47,3 +51,26 @@ def test_json_fields_are_fingerprinted_at_any_depth() -> None:
 def test_short_values_are_not_registered() -> None:
     vault = SecretVault(["ab"])
     assert vault.redact("ab cd") == "ab cd"
+
+
+def single_alternation(secrets: list[str], text: str) -> str:
+    """The obvious redaction: one regex of every secret, longest first."""
+    pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
+    return SecretVault().redact(pattern.sub(lambda m: fingerprint(m.group(0)), text))
+
+
+def test_grouped_compilation_redacts_like_one_alternation() -> None:
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + "-_."
+    secrets = ["".join(rng.choices(alphabet, k=rng.randrange(8, 40))) for _ in range(300)]
+    secrets += [secrets[0] + "tail", secrets[1][:-3]]  # one secret inside another
+    vault = SecretVault()
+    for index, secret in enumerate(secrets):
+        vault.add(secret)
+        if index % 17 == 0:
+            known = secrets[: index + 1]
+            text = " ".join(rng.choice(known) + rng.choice(["&", "x", '"']) for _ in range(5))
+            assert vault.redact(text) == single_alternation(known, text)
+    text = f"Bearer {secrets[0]}tail and {secrets[1]} and eyJhbGciOiJSUzI1NiJ9.e30.sig"
+    assert vault.redact(text) == single_alternation(secrets, text)
+    assert secrets[0] not in vault.redact(text)
