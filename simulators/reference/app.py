@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -50,7 +52,18 @@ def _starlette(routes: list[Route], config: ReferenceConfig) -> Starlette:
             return HTMLResponse(_SPA_SHELL)
         return JSONResponse({"error": "not_found"}, status_code=404)
 
-    app = Starlette(routes=routes, exception_handlers={404: not_found})
+    # Browser-based clients (the MCP Inspector) read metadata and call /register and /token
+    # from a page: the common practice is to allow any origin there. The MCP endpoint's own
+    # Origin validation (403 for a foreign origin) still applies to real requests.
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["WWW-Authenticate", "Mcp-Session-Id"],
+    )
+    middleware = [] if config.has(Defect.NO_CORS) else [cors]
+    app = Starlette(routes=routes, exception_handlers={404: not_found}, middleware=middleware)
     app.router.redirect_slashes = False  # "/mcp/" is not "/mcp": no helpful redirects
     return app
 

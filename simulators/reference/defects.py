@@ -72,6 +72,7 @@ class Defect(StrEnum):
     TOKEN_PASSTHROUGH = "token-passthrough"
     WEAK_SESSION_ID = "weak-session-id"
     SESSION_BOUND_TO_TOKEN = "session-bound-to-token"
+    NO_CORS = "no-cors"
     # authorization server (registration, authorization, PKCE, token, refresh)
     DCR_LOOPBACK_REFUSED = "dcr-loopback-refused"
     DCR_AUTH_METHOD_NOT_ECHOED = "dcr-auth-method-not-echoed"
@@ -144,6 +145,7 @@ DEFECT_DESCRIPTIONS: Final[Mapping[Defect, str]] = MappingProxyType(
         D.TOKEN_PASSTHROUGH: "The upstream tool forwards the client's own bearer token upstream.",
         D.WEAK_SESSION_ID: "Session ids are short sequential numbers.",
         D.SESSION_BOUND_TO_TOKEN: "A session works only with the token that opened it.",
+        D.NO_CORS: "No CORS headers: browser-based clients cannot read metadata or call /token.",
         D.DCR_LOOPBACK_REFUSED: "DCR refuses http loopback redirect URIs (https only).",
         D.DCR_AUTH_METHOD_NOT_ECHOED: "DCR responses omit token_endpoint_auth_method.",
         D.CIMD_CLIENT_ID_NOT_CHECKED: "A client metadata document's client_id is not compared.",

@@ -74,6 +74,7 @@ RUNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (Defect.MISSING_RESOURCE_REJECTED,),
     ),
     "no-refresh-token": (ALL_CLIENTS, (Defect.NO_REFRESH_TOKEN,)),
+    "no-cors": (("mcp-inspector",), (Defect.NO_CORS,)),
     "exact-loopback-port": (
         ("vscode", "claude-code", "spec-2025-11-25"),
         (Defect.EXACT_LOOPBACK_PORT,),
@@ -110,8 +111,12 @@ def test_correct_server_matrix(matrices: dict[str, dict[str, Compatibility]]) ->
         assert entry.phase == phase, explain(entry)
         assert all(r.attribution is Attribution.CLIENT and r.sources for r in entry.reasons)
         assert entry.remediation
-    # the Inspector fetches metadata from the browser: no CORS on the reference server
-    inspector = entries["mcp-inspector"]
+    assert entries["mcp-inspector"].verdict is WORKS, explain(entries["mcp-inspector"])
+
+
+def test_no_cors_breaks_the_inspector(matrices: dict[str, dict[str, Compatibility]]) -> None:
+    # the Inspector fetches metadata from the browser: it needs CORS headers
+    inspector = matrices["no-cors"]["mcp-inspector"]
     assert inspector.verdict is BROKEN, explain(inspector)
     assert inspector.phase == "discover"
     assert inspector.reasons[0].attribution is Attribution.SERVER

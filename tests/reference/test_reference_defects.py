@@ -179,6 +179,11 @@ def _session_bound_to_token(d: Driver) -> bool:
     return d.rpc("tools/list", token=second, session=session).status_code == 404
 
 
+def _no_cors(d: Driver) -> bool:
+    response = d.http.get(d.server.prm_url, headers={"origin": "http://localhost:6274"})
+    return "access-control-allow-origin" not in response.headers
+
+
 PROBES: dict[Defect, Probe] = {
     D.CHALLENGE_ERROR_PARAM: lambda d: 'error="invalid_token"' in (_no_credentials(d) or ""),
     D.NO_CHALLENGE_SCOPE: lambda d: "scope=" not in (_no_credentials(d) or "scope="),
@@ -271,6 +276,7 @@ PROBES: dict[Defect, Probe] = {
     D.TOKEN_PASSTHROUGH: _token_passthrough,
     D.WEAK_SESSION_ID: _weak_session_id,
     D.SESSION_BOUND_TO_TOKEN: _session_bound_to_token,
+    D.NO_CORS: _no_cors,
     **AS_PROBES,
 }
 
@@ -308,7 +314,7 @@ GROUPS: list[tuple[ReferenceConfig, frozenset[Defect]]] = [
         ReferenceConfig(token_format="opaque"),
         frozenset({D.REVOKED_ACCEPTED, D.AUDIENCE_NOT_CHECKED, D.SCOPE_NOT_ENFORCED}),
     ),
-    (ReferenceConfig(), frozenset({D.SESSION_BOUND_TO_TOKEN})),
+    (ReferenceConfig(), frozenset({D.SESSION_BOUND_TO_TOKEN, D.NO_CORS})),
 ]
 
 
