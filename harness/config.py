@@ -24,6 +24,8 @@ MAX_ENTROPY_SAMPLES = 1000
 DEFAULT_CANARY_WAIT_S = 2.0
 MAX_CANARY_WAIT_S = 30.0
 DEFAULT_MAX_REFRESH_GRACE_S = 60.0
+# the refresh probe's grace polling must end well within the engine's 180 s per evidence record
+MAX_REFRESH_GRACE_S = 120.0
 LoginMode = Literal["auto", "form", "static"]
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -245,7 +247,7 @@ def parse_config(data: Mapping[str, object], *, source: str = "<config>") -> Con
             max_expiry_wait_s=tokens.number("max_expiry_wait_s", DEFAULT_MAX_EXPIRY_WAIT_S),
             expired_token=tokens.string("expired_token"),
             expiry_leeway_s=tokens.number("expiry_leeway_s", DEFAULT_EXPIRY_LEEWAY_S),
-            max_refresh_grace_s=tokens.number("max_refresh_grace_s", DEFAULT_MAX_REFRESH_GRACE_S),
+            max_refresh_grace_s=_refresh_grace(tokens),
         ),
         upstream_canary=_upstream_canary(sections["upstream_canary"]),
         sessions=SessionHints(
@@ -256,6 +258,17 @@ def parse_config(data: Mapping[str, object], *, source: str = "<config>") -> Con
         ),
         misuse=MisuseConfig(injections=sections["misuse"].string("injections")),
     )
+
+
+def _refresh_grace(tokens: _Reader) -> float:
+    value = tokens.number("max_refresh_grace_s", DEFAULT_MAX_REFRESH_GRACE_S)
+    if value > MAX_REFRESH_GRACE_S:
+        raise tokens.fail(
+            "max_refresh_grace_s",
+            f"must be at most {MAX_REFRESH_GRACE_S:g} (seconds; the refresh probe must finish "
+            "within the time the harness gives each probe)",
+        )
+    return value
 
 
 def _section(source: str, data: Mapping[str, object], name: str) -> _Reader:

@@ -61,8 +61,8 @@ def redirect_exact(ev: RedirectProbes) -> str:
             actual="; ".join(actual),
             evidence=[e for m in reached for e in m.exchanges] or ev.exchanges,
         )
-    require_answered(*(m.navigation for m in ev.unregistered))
     require_sanity(ev.sanity, after="the unregistered redirect URIs")
+    require_answered(*(m.navigation for m in ev.unregistered))
     return f"{describe_all(ev.unregistered)}; the canary was never contacted"
 
 
@@ -82,8 +82,8 @@ def redirect_loopback_port(ev: RedirectProbes) -> str:
         )
     if mutation.reached_sent_uri and mutation.navigation.code is not None:
         return f"a code was delivered to {mutation.sent_redirect_uri}"
-    require_answered(mutation.navigation)
     require_sanity(ev.sanity, after="the request on another port")
+    require_answered(mutation.navigation)
     raise CheckFailed(
         expected=f"a code delivered to {mutation.sent_redirect_uri} (any port of a registered "
         "loopback redirect URI; native clients listen on a port chosen at run time)",
@@ -159,8 +159,8 @@ def error_redirect_safe(ev: RedirectProbes) -> str:
             actual="; ".join(m.describe() for m in reached),
             evidence=[e for m in reached for e in m.exchanges],
         )
-    require_answered(*(m.navigation for m in ev.bad_client))
     require_sanity(ev.sanity, after="the bad client and redirect URI")
+    require_answered(*(m.navigation for m in ev.bad_client))
     return describe_all(ev.bad_client)
 
 
@@ -172,24 +172,40 @@ def error_redirect_safe(ev: RedirectProbes) -> str:
 )
 def redirect_status(ev: RedirectProbes) -> str:
     """The authorization response is a 302 or 303, not a 307 or 308."""
-    statuses = [
-        (label, navigation.status)
+    navigations = [
+        (label, navigation)
         for label, navigation in [
             ("the unmutated request", ev.sanity.navigation),
             *((m.label, m.navigation) for m in (*ev.unregistered, *ev.bad_client, ev.implicit)),
         ]
         if navigation.status is not None
     ]
-    bad = [f"{label}: {status}" for label, status in statuses if status in {307, 308}]
-    if bad:
+    temporary = [(label, n) for label, n in navigations if n.status in {307, 308}]
+    # RFC 9700 §4.12: a 307/308 makes the browser re-send a POST body (the login form's
+    # credentials) to the client; answering a GET it re-sends nothing, but is still wrong.
+    posted = [(label, n) for label, n in temporary if n.answered_method != "GET"]
+    if posted:
         raise CheckFailed(
-            expected="302 or 303 (a 307 makes the browser re-send the login form's POST body, "
-            "credentials included, to the client)",
-            actual="; ".join(bad),
-            evidence=ev.sanity.navigation.exchanges[-1:],
+            expected="302 or 303 (a 307 or 308 answering the login or consent form's POST makes "
+            "the browser re-send that body, credentials included, to the client)",
+            actual="; ".join(
+                f"{label}: {n.status} answering a {n.answered_method or 'request'}"
+                for label, n in posted
+            ),
+            evidence=[n.exchanges[-1] for _, n in posted if n.exchanges],
+        )
+    if temporary:
+        raise CheckFailed(
+            expected="302 or 303 (OAuth 2.1 §7.5.3; RFC 9700 §4.12 forbids 307/308 where the "
+            "request may carry user credentials)",
+            actual="; ".join(f"{label}: {n.status} answering a GET" for label, n in temporary)
+            + " (no form body is re-sent, but a 307/308 still breaks clients whose redirect "
+            "URI only accepts GET once the login is a POST form)",
+            evidence=[n.exchanges[-1] for _, n in temporary if n.exchanges],
+            should=True,
         )
     require_response(ev.sanity)
-    return "status " + ", ".join(sorted({str(s) for _, s in statuses}))
+    return "status " + ", ".join(sorted({str(n.status) for _, n in navigations}))
 
 
 @check(
@@ -215,8 +231,8 @@ def no_implicit(ev: RedirectProbes) -> str:
             evidence=navigation.exchanges,
             should=True,
         )
-    require_answered(navigation)
     require_sanity(ev.sanity, after="response_type=token")
+    require_answered(navigation)
     return navigation.describe()
 
 

@@ -33,6 +33,19 @@ def scope_escalation(ev: AgentRun) -> str:
             ),
             evidence=tuple(e for c in ran for e in c.call.exchanges),
         )
+    unanswered = [c for c in ev.escalations if c.call.unanswered]
+    if unanswered:
+        raise TargetError(
+            "a privileged call got no usable answer (rate limited, a server error or no "
+            "answer), so it was not exercised: "
+            + "; ".join(f"{c.tool}: {c.call.describe()}" for c in unanswered)
+        )
+    unclear = [c for c in ev.escalations if not c.call.refusal]
+    if unclear:
+        raise TargetError(
+            "no refusal (401, 403, a JSON-RPC or tool error) shows the privileged call did not "
+            "run: " + "; ".join(f"{c.tool}: {c.call.describe()}" for c in unclear)
+        )
     refused = ", ".join(
         f"{c.tool} ({'a tool error' if c.call.tool_error else c.call.status})"
         for c in ev.escalations
@@ -63,11 +76,31 @@ def cross_resource(ev: AgentRun) -> str:
             "so its refusal elsewhere proves nothing"
         )
     at_other = replay.at_other
-    if at_other.accepted or (at_other.status or 0) >= 500:
+    if at_other.status is None or at_other.status == 429:
+        raise TargetError(
+            f"no usable answer from {replay.other} (rate limited or unreachable): "
+            f"{at_other.describe()}"
+        )
+    if at_other.accepted:
+        if not audience:
+            raise NotApplicable(
+                f"the agent's token has no readable audience (opaque, or a JWT without aud), so "
+                f"nothing shows it was not issued for {replay.other} too; its acceptance there "
+                f"({at_other.describe()}) proves no replay"
+            )
         raise CheckFailed(
-            expected=f"401 at {replay.other} for a token issued for the target",
+            expected=f"401 at {replay.other} for a token issued for the target "
+            f"(aud {sorted(audience)})",
             actual=f"steered by {ev.steered_by}: {at_other.describe()}",
             evidence=exchanges_of((at_other, replay.at_target)),
+        )
+    if at_other.status >= 500:
+        raise CheckFailed(
+            expected=f"401 at {replay.other} for a token issued for the target",
+            actual=f"steered by {ev.steered_by}: {at_other.describe()} (nothing was let in, but "
+            "a server error is no refusal a client can act on)",
+            evidence=exchanges_of((at_other, replay.at_target)),
+            should=True,
         )
     return (
         f"steered by {ev.steered_by}; the token was refused at {replay.other} ({at_other.status})"
@@ -101,6 +134,8 @@ def token_passthrough(ev: AgentRun) -> str:
             f"the canary at {passthrough.canary} received no request while the tool ran "
             f"({passthrough.tool_call.describe()}); point the server's upstream URL at it"
         )
+    if passthrough.unmatchable:
+        raise NotApplicable(passthrough.unmatchable)
     return f"steered by {ev.steered_by}; the upstream received " + "; ".join(
         h.describe() for h in passthrough.hits
     )

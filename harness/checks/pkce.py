@@ -32,11 +32,20 @@ def required(ev: PkceProbes) -> str:
     navigation = ev.no_challenge.navigation
     token = ev.no_challenge_token
     if navigation.code is not None and token is not None and token.tokens is not None:
+        confidential = ev.confidential_client
         raise CheckFailed(
             expected="the request refused (invalid_request), or at least its code refused at "
             "the token endpoint",
-            actual="a code without PKCE, redeemed without a code_verifier for tokens",
+            actual="a code without PKCE, redeemed without a code_verifier for tokens"
+            + (
+                " by the configured confidential [client] (OAuth 2.1 §7.5.1 lets an "
+                "authorization server waive PKCE for a confidential client that authenticates; "
+                "requiring it is recommended)"
+                if confidential
+                else ""
+            ),
             evidence=(*navigation.exchanges, token.response.exchange),
+            should=confidential,
         )
     if navigation.code is not None:
         require_answered(token)
@@ -48,8 +57,8 @@ def required(ev: PkceProbes) -> str:
             evidence=shown,
             should=True,
         )
-    require_answered(navigation)
     require_sanity(ev.sanity, after="the request without code_challenge")
+    require_answered(navigation)
     return f"refused: {navigation.describe()}"
 
 
@@ -71,8 +80,8 @@ def plain_rejected(ev: PkceProbes) -> str:
             evidence=navigation.exchanges,
             should=advertised,
         )
-    require_answered(navigation)
     require_sanity(ev.sanity, after="the plain challenge")
+    require_answered(navigation)
     return f"refused: {navigation.describe()}"
 
 
@@ -146,8 +155,8 @@ def downgrade(ev: PkceProbes) -> str:
     navigation = ev.downgrade.navigation
     token = ev.downgrade_token
     if navigation.code is None or token is None:
-        require_answered(navigation)
         require_sanity(ev.sanity, after="the request without code_challenge")
+        require_answered(navigation)
         return (
             "requests without code_challenge are refused, so no code without a challenge "
             "exists to downgrade"

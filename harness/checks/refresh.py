@@ -10,6 +10,7 @@ from harness.probes.as_evidence import (
     RefreshLifecycle,
     require_answered,
     require_flow,
+    require_judged,
 )
 from harness.results import Level, Severity
 
@@ -40,14 +41,25 @@ def issued(ev: RefreshLifecycle) -> str:
     """A refresh token is issued to a public client that asked for the refresh_token grant."""
     tokens = require_flow(ev.grant, "the unmutated flow failed")
     if tokens.refresh_token is None:
+        asked = (
+            "offline_access was requested (the AS lists it in scopes_supported)"
+            if ev.offline_access_requested
+            else "offline_access was not requested (the AS metadata does not list it in "
+            "scopes_supported; OIDC providers may issue refresh tokens only for it)"
+            if not ev.offline_access_listed
+            else "offline_access was not requested (the AS lists it, but refused it for this "
+            "client with invalid_scope)"
+        )
         raise CheckFailed(
             expected="a refresh_token in the token response (the client registered the "
             "refresh_token grant)",
             actual="none: users must log in again whenever the access token expires"
-            + (f" (every {tokens.expires_in} s)" if tokens.expires_in else ""),
+            + (f" (every {tokens.expires_in} s)" if tokens.expires_in else "")
+            + f"; {asked}",
             evidence=ev.grant.exchanges[-1:],
         )
-    return "a refresh token was issued"
+    asked = " (with offline_access requested)" if ev.offline_access_requested else ""
+    return f"a refresh token was issued{asked}"
 
 
 @check(
@@ -60,20 +72,21 @@ def works(ev: RefreshLifecycle) -> str:
     """The refresh grant returns an access token that the MCP server accepts."""
     _issued(ev)
     if ev.first is None or ev.first.tokens is None:
+        require_answered(ev.first)
         refusal = ev.first.response.summary() if ev.first is not None else "not sent"
         raise CheckFailed(
             expected="new tokens from the refresh grant",
             actual=f"refused: {refusal}",
             evidence=(ev.first.response.exchange,) if ev.first is not None else (),
         )
-    used = ev.new_token_at_resource
-    if used is None or not used.accepted:
+    used = require_judged(ev.new_token_at_resource, "the refreshed access token")
+    if not used.accepted:
         raise CheckFailed(
             expected="the refreshed access token accepted by the MCP server",
-            actual=used.describe() if used is not None else "not used",
+            actual=used.describe(),
             evidence=(
                 ev.first.response.exchange,
-                *((used.exchange,) if used and used.exchange else ()),
+                *((used.exchange,) if used.exchange else ()),
             ),
         )
     return "the refreshed access token was accepted by the MCP server"

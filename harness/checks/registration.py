@@ -23,6 +23,12 @@ def accepts_valid(ev: RegistrationProbes) -> str:
     valid = ev.valid
     response = valid.registration.response
     if not valid.accepted:
+        if response.status in {401, 403}:
+            raise NotApplicable(
+                f"the registration endpoint answered {response.summary()}: registration is "
+                "protected (RFC 7591 §3: an initial access token may be required), so whether it "
+                "accepts a typical MCP client's open registration was not tested"
+            )
         require_answered(response)
         detail = valid.registration.error_description or ""
         raise CheckFailed(
@@ -128,8 +134,12 @@ def cimd_validates(ev: CimdProbes) -> str:
             actual=f"{ev.mismatch.navigation.describe()}; the AS fetched {fetched}",
             evidence=ev.mismatch.exchanges,
         )
-    require_answered(ev.mismatch.navigation)
     if not ev.sanity.ok:
+        if ev.sanity.navigation.login_stuck:
+            raise NotApplicable(
+                f"the harness could not complete an authorization ({ev.sanity.problem}); "
+                "set [login] (mode = form, username, password) so it can log in"
+            )
         require_answered(ev.sanity.navigation, ev.sanity.token)
         raise NotApplicable(
             "the authorization server did not accept a correct client metadata document served "
@@ -137,6 +147,7 @@ def cimd_validates(ev: CimdProbes) -> str:
             "production authorization server may rightly refuse the harness's loopback http "
             "document"
         )
+    require_answered(ev.mismatch.navigation)
     return f"refused ({ev.mismatch.navigation.describe()}); the AS fetched {fetched}"
 
 

@@ -1,8 +1,9 @@
 """scenario.*: whole client journeys of each profile, judged step by step.
 
-One generic judgement: a server `violation` (a MUST broken whatever the client) fails; otherwise
-the worst impact on the client decides: broken fails, degraded warns. The message names whose
-fault it is and what fixes it. A scenario that does not apply to a profile is `skip`.
+One generic judgement: a server `violation` (a MUST broken whatever the client) fails, and so
+does a client broken by the server. A client broken by its own documented bug, or merely
+degraded, warns: the compatibility entry carries the verdict and the blame. The message names
+whose fault it is and what fixes it. A scenario that does not apply to a profile is `skip`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from harness.probes.journey import (
     StepUpJourney,
     UnattendedJourney,
 )
-from harness.results import CompatVerdict, Level, Severity
+from harness.results import Attribution, CompatVerdict, Level, Severity
 
 MCP = "MCP 2025-11-25 Authorization"
 
@@ -41,7 +42,10 @@ def judge_journey(ev: Journey) -> str:
             expected=f"{ev.profile} to keep working",
             actual=worst.reason.text,
             evidence=step.exchanges or ev.exchanges,
-            should=worst.verdict is CompatVerdict.DEGRADED,
+            should=not (
+                worst.verdict is CompatVerdict.BROKEN
+                and worst.reason.attribution is Attribution.SERVER
+            ),
             message=(
                 f"{ev.profile} {worst.verdict.value} at {worst.phase.value}: {worst.reason.text} "
                 f"(attribution: {worst.reason.attribution.value}){fix}"

@@ -4,7 +4,7 @@ names the scope; the tool does not run; a token with exactly the named scopes th
 from __future__ import annotations
 
 from harness.checks.base import check
-from harness.errors import CheckFailed, NotApplicable
+from harness.errors import CheckFailed, NotApplicable, TargetError
 from harness.probes.scope_evidence import INSUFFICIENT, ScopeTrials, StepUpTrials, ToolTrial
 from harness.results import Level, Severity
 
@@ -15,6 +15,16 @@ def _trials(ev: ScopeTrials) -> tuple[ToolTrial, ...]:
     if not ev.trials:
         raise NotApplicable(ev.why_none())
     return ev.trials
+
+
+def _unanswered(trials: tuple[ToolTrial, ...] | list[ToolTrial], *, what: str) -> None:
+    """A 429, a 5xx or a transport failure is no refusal: the call was not exercised."""
+    unanswered = [t for t in trials if t.call.unanswered]
+    if unanswered:
+        raise TargetError(
+            f"{what} got no usable answer (rate limited, a server error or no answer), so it "
+            "was not exercised: " + "; ".join(t.describe() for t in unanswered)
+        )
 
 
 def _challenge_problem(trial: ToolTrial) -> str | None:
@@ -43,7 +53,9 @@ def _challenge_problem(trial: ToolTrial) -> str | None:
 )
 def insufficient_403(ev: ScopeTrials) -> str:
     """A token lacking a tool's scope gets 403 insufficient_scope, scope and resource_metadata."""
-    wrong = [(t, p) for t in _trials(ev) if (p := _challenge_problem(t)) is not None]
+    trials = _trials(ev)
+    _unanswered([t for t in trials if t.call.status is None or t.call.status == 429], what="a call")
+    wrong = [(t, p) for t in trials if (p := _challenge_problem(t)) is not None]
     if wrong:
         raise CheckFailed(
             expected=f'403 with WWW-Authenticate: Bearer error="{INSUFFICIENT}", scope="…", '
@@ -71,6 +83,13 @@ def not_executed(ev: ScopeTrials) -> str:
             actual="; ".join(t.describe() for t in ran),
             evidence=tuple(e for t in ran for e in t.call.exchanges),
         )
+    _unanswered(ev.trials, what="a call with a token lacking the tool's scope")
+    unclear = [t for t in ev.trials if not t.call.refusal]
+    if unclear:
+        raise TargetError(
+            "no refusal (401, 403, a JSON-RPC or tool error) shows the call did not run: "
+            + "; ".join(t.describe() for t in unclear)
+        )
     notes = [t.tool for t in ev.trials if t.call.tool_error]
     flagged = f" ({', '.join(notes)} answered with a tool error instead)" if notes else ""
     return f"no result for {', '.join(t.tool for t in ev.trials)}{flagged}"
@@ -83,7 +102,7 @@ def not_executed(ev: ScopeTrials) -> str:
     refs=(f"{MCP} §Scope Challenge Handling", f"{MCP} §Runtime Insufficient Scope Errors"),
 )
 def challenge_complete(ev: StepUpTrials) -> str:
-    """A token with exactly the challenged scopes then succeeds."""
+    """A token with the challenged scopes (and those already granted) then succeeds."""
     if ev.unnamed:
         raise CheckFailed(
             expected="a refusal that names every scope the call needs",
@@ -91,6 +110,8 @@ def challenge_complete(ev: StepUpTrials) -> str:
             evidence=tuple(e for t in ev.unnamed for e in t.call.exchanges),
         )
     tried = [s for s in ev.steps if s.call is not None]
+    if not tried and ev.unanswered:
+        _unanswered(ev.unanswered, what="a call with a token lacking the tool's scope")
     if not tried:
         problems = "; ".join(f"{s.trial.tool}: {s.problem}" for s in ev.steps)
         raise NotApplicable(
@@ -98,10 +119,18 @@ def challenge_complete(ev: StepUpTrials) -> str:
             if problems
             else "no tool call was refused with a scope challenge (see scope.insufficient-403)"
         )
+    unanswered = [s for s in tried if s.call is not None and s.call.unanswered]
+    if unanswered:
+        raise TargetError(
+            "a retry with the stepped-up token got no usable answer (rate limited, a server "
+            "error or no answer): "
+            + "; ".join(f"{s.trial.tool}: {s.call.describe()}" for s in unanswered if s.call)
+        )
     failed = [s for s in tried if s.call is not None and not s.call.served]
     if failed:
         raise CheckFailed(
-            expected="the call to succeed with a token for exactly the challenged scopes",
+            expected="the call to succeed with a token for the challenged scopes together with "
+            "those already granted",
             actual="; ".join(
                 f"{s.trial.tool} with scope {s.scope!r}: {s.call.describe()}"
                 for s in failed
@@ -109,7 +138,7 @@ def challenge_complete(ev: StepUpTrials) -> str:
             ),
             evidence=tuple(e for s in failed for e in s.exchanges),
         )
-    return "succeeded with exactly the challenged scopes: " + ", ".join(
+    return "succeeded with the challenged scopes (plus those already granted): " + ", ".join(
         f"{s.trial.tool} ({s.scope})" for s in tried
     )
 

@@ -4,7 +4,8 @@ user, must be unguessable, and must survive a token refresh."""
 from __future__ import annotations
 
 from harness.checks.base import check
-from harness.errors import CheckFailed, TargetError
+from harness.errors import CheckFailed, NotApplicable, TargetError
+from harness.probes.rs_mcp import result_text
 from harness.probes.session_evidence import (
     RefreshedSession,
     SessionAlone,
@@ -46,15 +47,46 @@ def not_auth(ev: SessionAlone) -> str:
 )
 def user_binding(ev: UserBinding) -> str:
     """User B's token cannot drive user A's session."""
-    if ev.b_on_a.served:
+    b_on_a = ev.b_on_a
+    if b_on_a.unanswered:
+        raise TargetError(
+            f"no usable answer to user B on user A's session (rate limited, a server error or "
+            f"no answer): {b_on_a.describe()}"
+        )
+    if not b_on_a.served:
+        return f"user B refused on user A's session ({b_on_a.status}); {ev.how}"
+    read = ev.read
+    if read is None or read.b_on_a is None:
+        raise NotApplicable(
+            "user B's tools/list on user A's session was served, which proves nothing by itself "
+            "(the server may give B its own context); "
+            + (ev.no_read or "no user-specific read was made")
+        )
+    call = read.b_on_a
+    if call.unanswered:
+        raise TargetError(
+            f"no usable answer to user B's {read.tool} on A's session: {call.describe()}"
+        )
+    if not call.executed:
+        return f"user B's {read.tool} on user A's session was refused ({call.describe()}); {ev.how}"
+    answer = result_text(call.result)
+    if answer == result_text(read.a_own.result):
         raise CheckFailed(
-            expected="user A's session refused to user B (404, 403 or a JSON-RPC error)",
-            actual=ev.b_on_a.describe(),
+            expected="user A's session refused to user B (404, 403 or a JSON-RPC error), or B "
+            "given only its own context",
+            actual=f"with user B's token on user A's session, {read.tool} answered with user A's "
+            f"data (as A's own call did, unlike B's call on B's own session); {ev.how}",
             evidence=ev.exchanges,
         )
-    if ev.b_on_a.status is None:
-        raise TargetError(f"no answer: {ev.b_on_a.describe()}")
-    return f"user B refused on user A's session ({ev.b_on_a.status}); {ev.how}"
+    if answer == result_text(read.b_own.result):
+        return (
+            f"user B's token on user A's session got B's own context ({read.tool} answered as "
+            f"for B), none of A's; {ev.how}"
+        )
+    raise NotApplicable(
+        f"user B's {read.tool} on user A's session answered like neither user's own call, so "
+        "whose context it was given cannot be told"
+    )
 
 
 @check(

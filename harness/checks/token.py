@@ -13,6 +13,7 @@ from harness.probes.as_evidence import (
     require_answered,
     require_code,
     require_flow,
+    require_judged,
     require_sanity,
 )
 from harness.results import Level, Severity
@@ -116,12 +117,20 @@ def redirect_uri_match(ev: TokenProbes) -> str:
     flow = ev.redirect_mismatch
     require_code(flow, "the redirect_uri mismatch")
     token = flow.token
-    if token is None or token.tokens is not None:
+    if token is not None and token.tokens is not None:
+        # OAuth 2.1 draft-13 §4.1.3 (which the MCP spec cites) requires the check; draft-15
+        # removed redirect_uri from the token request (§10.2), so ignoring it is now allowed
+        # where PKCE binds the code; a SHOULD-level finding, not a MUST.
         raise CheckFailed(
-            expected="400 invalid_grant for a redirect_uri other than the authorization request's",
-            actual="tokens",
+            expected="400 invalid_grant for a redirect_uri other than the authorization request's "
+            "(OAuth 2.1 draft-13 §4.1.3, cited by the MCP spec)",
+            actual="tokens: the token endpoint ignores redirect_uri (OAuth 2.1 draft-15 §10.2 "
+            "dropped redirect_uri from the token request, so this is no longer a MUST)",
             evidence=flow.exchanges,
+            should=True,
         )
+    if token is None:
+        raise TargetError("the code of the redirect_uri mismatch was never redeemed")
     require_answered(token)
     require_sanity(ev.sanity, after="the mismatching redirect_uri")
     return f"refused: {_summary(token)}"
@@ -194,36 +203,90 @@ def error_format(ev: TokenErrorProbes) -> str:
 def resource_audience(ev: AudienceProbes) -> str:
     """A token requested with resource=R works at R, and one requested for another does not."""
     require_flow(ev.own, f"the unmutated flow for {ev.resource} failed")
-    own = ev.own_at_resource
-    if own is None or not own.accepted:
+    own = require_judged(ev.own_at_resource, f"the token requested for {ev.resource}")
+    if not own.accepted:
         raise CheckFailed(
             expected=f"a token requested with resource={ev.resource} accepted there",
-            actual=own.describe() if own is not None else "not used",
+            actual=own.describe(),
             evidence=ev.exchanges,
         )
     if not ev.foreign.ok:
+        return _foreign_refused(ev)
+    foreign = require_judged(ev.foreign_at_resource, f"the token requested for {ev.other}")
+    if not foreign.accepted:
         return (
-            f"works at {ev.resource}; no token was issued for {ev.other} "
-            f"({ev.other_source}): {ev.foreign.problem}"
+            f"works at {ev.resource}; a token for {ev.other} was refused there "
+            f"({foreign.describe()})"
         )
-    foreign = ev.foreign_at_resource
-    if foreign is not None and foreign.accepted:
-        aud = ", ".join(ev.foreign_audience or ()) or None
-        cause = (
-            f"the AS ignored resource (aud={aud})"
-            if ev.foreign_audience is not None and ev.resource in ev.foreign_audience
-            else f"the MCP server accepted a token issued for another audience (aud={aud})"
-            if aud
-            else "the token is not bound to the resource it was requested for"
-        )
+    aud = ev.foreign_audience
+    shown = ", ".join(aud) if aud else "none"
+    evidence = (*ev.foreign.exchanges, *((foreign.exchange,) if foreign.exchange else ()))
+    expected = f"a token requested for {ev.other} ({ev.other_source}) refused at {ev.resource}"
+    if aud is not None and ev.other not in aud:
         raise CheckFailed(
-            expected=f"a token requested for {ev.other} ({ev.other_source}) refused at "
-            f"{ev.resource}",
-            actual=f"accepted: {cause}",
-            evidence=(*ev.foreign.exchanges, *((foreign.exchange,) if foreign.exchange else ())),
+            expected=expected,
+            actual=f"accepted: the AS issued the token requested for {ev.other} with aud={shown}, "
+            "which provably names another audience, and the MCP server took it (a token a "
+            "client obtained for another resource works here)",
+            evidence=evidence,
         )
-    refused = foreign.describe() if foreign is not None else "not used"
-    return f"works at {ev.resource}; a token for {ev.other} was refused there ({refused})"
+    if aud is not None and ev.resource not in aud:
+        raise CheckFailed(
+            expected=expected,
+            actual=f"accepted: the MCP server took a token whose aud={shown} does not name it",
+            evidence=evidence,
+        )
+    known = (
+        f"its aud={shown} names {ev.other} and {ev.resource} alike"
+        if aud is not None
+        else "its audience cannot be read (not a JWT with aud), so the AS ignoring resource "
+        "and the MCP server not checking the audience cannot be told apart"
+    )
+    raise CheckFailed(
+        expected=expected + " (RFC 8707 §2: audience-restrict to the requested resource)",
+        actual=f"accepted; {known}: the AS ignores resource (RFC 8707 §2 audience restriction "
+        "is SHOULD)",
+        evidence=evidence,
+        should=True,
+    )
+
+
+NOT_JUDGED = frozenset({"server_error", "temporarily_unavailable"})
+
+
+def _foreign_refused(ev: AudienceProbes) -> str:
+    """No token for the other resource: a pass only when the AS refused it for that reason."""
+    flow = ev.foreign
+    require_answered(flow.navigation, flow.token)
+    prefix = f"works at {ev.resource}; no token was issued for {ev.other} ({ev.other_source})"
+    token = flow.token
+    if token is not None and token.tokens is None and token.error == "invalid_target":
+        return f"{prefix}: the token endpoint refused it ({_summary(token)})"
+    # The unmutated flow worked and only `resource` differs: a crash of the token endpoint
+    # refuses the resource, in the wrong form.
+    if token is not None and token.tokens is None and token.response.status in {500, 502}:
+        raise CheckFailed(
+            expected="400 invalid_target for a resource the AS does not serve (RFC 8707 §2)",
+            actual=f"the token endpoint refused it with {_summary(token)}",
+            evidence=(token.response.exchange,),
+            should=True,
+        )
+    response = flow.navigation.response
+    if token is None and response is not None and response.error not in {None, *NOT_JUDGED}:
+        return f"{prefix}: the authorization request was refused (error={response.error})"
+    page = flow.navigation.page
+    if (
+        token is None
+        and response is None
+        and page is not None
+        and 400 <= page.status < 500
+        and "invalid_target" in page.text
+    ):
+        return f"{prefix}: the authorization endpoint refused it ({page.summary()}, invalid_target)"
+    raise TargetError(
+        f"{prefix}, but not by a refusal of the resource (invalid_target or an error redirect): "
+        f"{flow.problem}; this proves nothing about audience binding"
+    )
 
 
 CHECKS = (

@@ -70,15 +70,35 @@ def revoked(ev: RevokedProbe) -> str:
     """A revoked token (RFC 7009) gets 401."""
     if ev.after.status is None:
         raise TargetError(f"no answer after revocation: {ev.after.describe()}")
-    if ev.after.status != 401:
+    if ev.after.status == 401:
+        return "revoked token refused immediately after revocation"
+    expected = "401 for a token revoked at the authorization server"
+    actual = f"{ev.after.describe()} (immediately after revocation answered {ev.revocation.status})"
+    if not ev.after.accepted:
+        raise CheckFailed(expected=expected, actual=actual, evidence=ev.exchanges, should=True)
+    if ev.shape != "opaque":
+        # RFC 7009 §2: revoking access tokens is a SHOULD for the authorization server, and a
+        # self-contained token validated locally cannot show a revocation before it expires.
+        kind = "an encrypted (JWE)" if ev.shape == "jwe" else "a JWT"
         raise CheckFailed(
-            expected="401 for a token revoked at the authorization server",
-            actual=f"{ev.after.describe()} (immediately after revocation answered "
-            f"{ev.revocation.status})",
+            expected=expected,
+            actual=actual,
             evidence=ev.exchanges,
-            should=not ev.after.accepted,
+            message=(
+                f"expected {expected}; got {actual}. The access token is {kind}, self-contained: "
+                "a resource server validating it locally cannot see the revocation, which only "
+                "reaches it if it introspects (RFC 7662) or the token expires. RFC 7009 §2 makes "
+                "revoking access tokens a SHOULD, so this is a warning: introspect tokens, or keep "
+                "their lifetime short"
+            ),
+            should=True,
         )
-    return "revoked token refused immediately after revocation"
+    raise CheckFailed(
+        expected=expected,
+        actual=f"{actual}; the token is opaque, so the server must look it up at the "
+        "authorization server (introspection), and still accepted it once revoked",
+        evidence=ev.exchanges,
+    )
 
 
 @check(
@@ -95,13 +115,29 @@ def wrong_audience(ev: AudienceSwapProbe) -> str:
             f"the authorization server issued the token for this resource anyway (aud "
             f"{sorted(audience)}), so it is no wrong-audience token; see token.resource-audience"
         )
+    known = bool(audience)  # a JWT `aud` that excludes this resource
+    if not known:
+        if ev.at_target.accepted or (ev.at_target.status or 0) >= 500:
+            raise NotApplicable(
+                f"the token asked for {ev.other} has no readable audience (opaque, or a JWT "
+                f"without aud), so nothing shows the authorization server honoured "
+                f"resource={ev.other}; its answer here ({ev.at_target.describe()}) proves no "
+                "missing audience check. See token.resource-audience"
+            )
+        if ev.at_target.status is not None and not ev.at_other.accepted:
+            raise NotApplicable(
+                f"the token asked for {ev.other} has no readable audience and was refused at "
+                f"that resource too ({ev.at_other.describe()}), so its refusal here proves no "
+                "audience check"
+            )
     verdict = _refused((ev.at_target,), what=f"a token issued for {ev.other}")
     control = (
         "it works there"
         if ev.at_other.accepted
         else f"the control at that resource answered {ev.at_other.status}"
     )
-    return f"token for {ev.other} refused: {verdict}; {control}"
+    shown = f"aud {sorted(audience)}" if known else "audience unknown"
+    return f"token for {ev.other} ({shown}) refused: {verdict}; {control}"
 
 
 @check(
@@ -175,23 +211,44 @@ def jwt_alg_confusion(ev: ForgeryProbes) -> str:
 )
 def every_request(ev: FollowUpProbes) -> str:
     """Follow-up requests that carry a session id but no token get 401."""
-    wrong = [f for f in ev.follow_ups if f.status is not None and f.status // 100 in {2, 5}]
-    if wrong:
+    let_in = [f for f in ev.follow_ups if f.status is not None and f.status // 100 == 2]
+    if let_in:
         raise CheckFailed(
             expected="401 for every request without a token, even on an open session",
-            actual="; ".join(f.describe() for f in wrong),
-            evidence=tuple(e for f in wrong for e in f.exchanges),
+            actual="; ".join(f.describe() for f in let_in),
+            evidence=tuple(e for f in let_in for e in f.exchanges),
         )
-    if ev.afterwards.status == 401:
+    after = ev.afterwards
+    if after.status == 401:
         raise TargetError(
-            f"the token stopped working during the probe ({ev.afterwards.describe()}); "
-            "was it short-lived?"
+            f"the token stopped working during the probe ({after.describe()}); was it short-lived?"
         )
-    if not ev.afterwards.served:
+    if after.status is None or after.status == 429 or after.status >= 500:
+        raise TargetError(
+            "the session could not be tried with the token afterwards (rate limited, a server "
+            f"error or no answer), so whether the token-less requests harmed it is unknown: "
+            f"{after.describe()}"
+        )
+    if not after.served:
         raise CheckFailed(
             expected="the session unaffected by requests without a token",
-            actual=f"afterwards, with the token: {ev.afterwards.describe()}",
+            actual=f"afterwards, with the token: {after.describe()}",
             evidence=ev.exchanges,
+        )
+    unanswered = [f for f in ev.follow_ups if f.status is None or f.status == 429]
+    if unanswered:
+        raise TargetError(
+            "a follow-up without a token got no usable answer (rate limited or unreachable), so "
+            "it was not exercised: " + "; ".join(f.describe() for f in unanswered)
+        )
+    failing = [f for f in ev.follow_ups if f.status is not None and f.status >= 500]
+    if failing:
+        raise CheckFailed(
+            expected="401 for every request without a token, even on an open session",
+            actual="; ".join(f.describe() for f in failing) + " (a server error lets nothing in, "
+            "but it is no 401 a client can act on)",
+            evidence=tuple(e for f in failing for e in f.exchanges),
+            should=True,
         )
     statuses = ", ".join(f"{f.label.split(' without')[0]} {f.status}" for f in ev.follow_ups)
     carried = "with the session id" if ev.session_issued else "(the server issues no session id)"

@@ -40,8 +40,7 @@ def gather_exchanges(*parts: object) -> tuple[Exchange, ...]:
 BUSY_STATUSES = frozenset({429, 503})
 
 
-def require_answered(*answers: Response | Navigation | TokenResponse | None) -> None:
-    """A refusal by rate limit or overload is no refusal: such a result is `error`, never a pass."""
+def _require_not_busy(*answers: Response | Navigation | TokenResponse | None) -> None:
     for answer in answers:
         if isinstance(answer, Navigation):
             answer = answer.page
@@ -54,9 +53,25 @@ def require_answered(*answers: Response | Navigation | TokenResponse | None) -> 
             )
 
 
+def require_answered(*answers: Response | Navigation | TokenResponse | None) -> None:
+    """A refusal by rate limit or overload is no refusal: such a result is `error`, never a pass.
+
+    Nor is a navigation the login driver could not continue (a page it cannot get past, not an
+    error page or status of the authorization server): what the request would have led to was
+    never seen.
+    """
+    _require_not_busy(*answers)
+    for answer in answers:
+        if isinstance(answer, Navigation) and answer.login_stuck:
+            raise TargetError(
+                f"the harness's login could not proceed ({answer.problem}), so the outcome of "
+                "the request is unknown; it is no refusal by the authorization server"
+            )
+
+
 def _login_stuck(flow: FlowRun) -> bool:
-    page = flow.navigation.page
-    return page is not None and 200 <= page.status < 300 and flow.navigation.landing is None
+    navigation = flow.navigation
+    return navigation.login_stuck and navigation.landing is None
 
 
 def require_flow(flow: FlowRun, failure: str) -> TokenSet:
@@ -65,7 +80,7 @@ def require_flow(flow: FlowRun, failure: str) -> TokenSet:
     When the harness cannot get past the login page at all, that is its configuration (`skip`,
     saying how to fix it); a rate limit or any other failure is `error`, never a verdict.
     """
-    require_answered(flow.navigation, flow.token)
+    _require_not_busy(flow.navigation, flow.token)
     if flow.token is not None and flow.token.tokens is not None:
         return flow.token.tokens
     if _login_stuck(flow):
@@ -74,6 +89,20 @@ def require_flow(flow: FlowRun, failure: str) -> TokenSet:
             "set [login] (mode = form, username, password) so it can log in"
         )
     raise TargetError(f"{failure}: {flow.problem}")
+
+
+def require_judged(attempt: Attempt | None, what: str) -> Attempt:
+    """An MCP request whose answer says something about the token: a rate limit, a server error
+    or a transport failure is no verdict on the token (`error`, never a finding or a pass)."""
+    if attempt is None:
+        raise TargetError(f"{what} was never presented to the MCP server")
+    status = attempt.status
+    if status is None or status == 429 or status >= 500:
+        raise TargetError(
+            f"{attempt.describe()}: the MCP server did not judge the token (rate limit, server "
+            "error or transport failure), so this proves nothing; rerun later"
+        )
+    return attempt
 
 
 def require_sanity(sanity: FlowRun, *, after: str) -> None:
@@ -217,6 +246,7 @@ class PkceProbes:
     wrong_verifier: FlowRun  # an unmutated authorization, redeemed with a wrong verifier
     missing_verifier: FlowRun  # … redeemed without a verifier
     sanity: FlowRun
+    confidential_client: bool = False  # the configured [client] has a secret
 
     @property
     def exchanges(self) -> tuple[Exchange, ...]:
@@ -298,6 +328,8 @@ class RefreshLifecycle:
     grace: tuple[GracePoll, ...]  # later replays while it was still accepted
     grace_limit_s: float
     newer_after_replay: TokenResponse | None  # the rotated refresh token after the replay
+    offline_access_listed: bool = False  # the AS metadata lists offline_access
+    offline_access_requested: bool = False  # … and the grant asked for it
 
     @property
     def exchanges(self) -> tuple[Exchange, ...]:

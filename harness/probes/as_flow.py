@@ -272,7 +272,9 @@ async def navigate(
             return Navigation(page=response, problem=problem, exchanges=tuple(exchanges))
         next_step = driver.next_submission(response, logins_sent=logins)
         if isinstance(next_step, str):
-            return Navigation(page=response, problem=next_step, exchanges=tuple(exchanges))
+            return Navigation(
+                page=response, problem=next_step, login_stuck=True, exchanges=tuple(exchanges)
+            )
         logins += next_step.kind == "login"
         step = next_step
     problem = f"no redirect to the client after {driver.max_hops} requests"

@@ -90,6 +90,7 @@ async def probe_pkce(run: Run, _profile: str | None) -> PkceProbes:
         wrong_verifier=wrong_run,
         missing_verifier=missing_run,
         sanity=sanity,
+        confidential_client=bool(client.client_secret),
     )
 
 

@@ -52,7 +52,17 @@ class Navigation:
     status: int | None = None  # the status of that redirect
     page: Response | None = None  # the last response, when the flow stopped without one
     problem: str | None = None
+    # the login driver could not get past `page` (not the AS's own error page or status): such a
+    # stop is no refusal by the authorization server, so nothing was judged
+    login_stuck: bool = False
     exchanges: tuple[Exchange, ...] = ()
+
+    @property
+    def answered_method(self) -> str | None:
+        """The method of the request the final redirect answered (GET, or POST for a form)."""
+        if self.landing is None or not self.exchanges:
+            return None
+        return self.exchanges[-1].request.method.upper()
 
     @property
     def response(self) -> AuthorizationResponse | None:

@@ -12,11 +12,20 @@ import asyncio
 import dataclasses
 import time
 
+from harness.config import MAX_REFRESH_GRACE_S
 from harness.engine import Probe, Run
 from harness.oauth.registration import AuthMethod, ClientCredentials
 from harness.oauth.tokens import TokenResponse, refresh
 from harness.probes.as_evidence import GracePoll, RefreshBinding, RefreshLifecycle, SecondClient
-from harness.probes.as_flow import FlowSetup, full_flow, prepare, shared_client
+from harness.probes.as_flow import (
+    FlowSetup,
+    authorization_request,
+    full_flow,
+    prepare,
+    shared_client,
+)
+from harness.probes.as_records import FlowRun
+from harness.probes.grant import OFFLINE_ACCESS, with_offline_access
 from harness.probes.target import McpProbe
 
 FIRST_POLL_S = 0.5
@@ -30,11 +39,33 @@ async def _refresh(
     )
 
 
+async def refresh_grant(
+    run: Run, setup: FlowSetup, client: ClientCredentials
+) -> tuple[FlowRun, bool]:
+    """The flow that should yield a refresh token, and whether it asked for offline_access
+    (added when the AS lists it; dropped again if the AS refuses that scope for this client)."""
+    scope = with_offline_access(setup.discovery, setup.scope)
+    if scope is None:
+        return await full_flow(run, setup, client), OFFLINE_ACCESS in (setup.scope or "").split()
+    request = authorization_request(run, setup, client, scope=scope)
+    flow = await full_flow(run, setup, client, request=request)
+    response = flow.navigation.response
+    refused = flow.token.error if flow.token is not None else response and response.error
+    if not flow.ok and refused == "invalid_scope":
+        return await full_flow(run, setup, client), False
+    return flow, True
+
+
+def _listed(setup: FlowSetup) -> bool:
+    metadata = setup.discovery.as_metadata
+    return metadata is not None and OFFLINE_ACCESS in (metadata.scopes_supported or ())
+
+
 async def _grace(
     run: Run, setup: FlowSetup, client: ClientCredentials, token: str, rotated_at: float
 ) -> tuple[GracePoll, ...]:
     """Replay `token` at growing intervals until it is refused or the limit is reached."""
-    limit = run.config.tokens.max_refresh_grace_s
+    limit = min(run.config.tokens.max_refresh_grace_s, MAX_REFRESH_GRACE_S)
     polls: list[GracePoll] = []
     wait = FIRST_POLL_S
     while True:
@@ -53,7 +84,7 @@ async def probe_refresh(run: Run, _profile: str | None) -> RefreshLifecycle:
     setup = await prepare(run)
     client = await shared_client(run)
     public = client.token_endpoint_auth_method == AuthMethod.NONE
-    grant = await full_flow(run, setup, client)
+    grant, offline = await refresh_grant(run, setup, client)
     tokens = grant.token.tokens if grant.token is not None else None
     empty = RefreshLifecycle(
         public_client=public,
@@ -64,6 +95,8 @@ async def probe_refresh(run: Run, _profile: str | None) -> RefreshLifecycle:
         grace=(),
         grace_limit_s=run.config.tokens.max_refresh_grace_s,
         newer_after_replay=None,
+        offline_access_listed=_listed(setup),
+        offline_access_requested=offline,
     )
     if tokens is None or tokens.refresh_token is None:
         return empty
@@ -85,14 +118,12 @@ async def probe_refresh(run: Run, _profile: str | None) -> RefreshLifecycle:
     newer_after = None
     if newer is not None and newer != original:
         newer_after = await _refresh(run, setup, client, newer)
-    return RefreshLifecycle(
-        public_client=public,
-        grant=grant,
+    return dataclasses.replace(
+        empty,
         first=first,
         new_token_at_resource=at_resource,
         replay=replay,
         grace=grace,
-        grace_limit_s=run.config.tokens.max_refresh_grace_s,
         newer_after_replay=newer_after,
     )
 
@@ -100,7 +131,9 @@ async def probe_refresh(run: Run, _profile: str | None) -> RefreshLifecycle:
 async def probe_refresh_binding(run: Run, _profile: str | None) -> RefreshBinding:
     setup = await prepare(run)
     client = await shared_client(run)
-    second, grant = await asyncio.gather(run.need(SecondClient), full_flow(run, setup, client))
+    second, (grant, _) = await asyncio.gather(
+        run.need(SecondClient), refresh_grant(run, setup, client)
+    )
     tokens = grant.token.tokens if grant.token is not None else None
     theft = owner_after = None
     if second.client is not None and tokens is not None and tokens.refresh_token:

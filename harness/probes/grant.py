@@ -55,6 +55,22 @@ class Grant:
     exchanges: tuple[Exchange, ...]
 
 
+OFFLINE_ACCESS = "offline_access"
+
+
+def with_offline_access(discovery: Discovery, scope: str | None) -> str | None:
+    """`scope` plus `offline_access` when the AS metadata lists it in `scopes_supported` (OIDC
+    providers issue refresh tokens only for it; MCP 2026-07-28 SEP-2207 lets a client add it),
+    else None: the scope selection stays as it is."""
+    metadata = discovery.as_metadata
+    if metadata is None or OFFLINE_ACCESS not in (metadata.scopes_supported or ()):
+        return None
+    scopes = (scope or "").split()
+    if OFFLINE_ACCESS in scopes:
+        return None
+    return " ".join([*scopes, OFFLINE_ACCESS])
+
+
 async def probe_grant(run: Run, _profile: str | None) -> Grant:
     return await obtain_grant(run, purpose="main")
 

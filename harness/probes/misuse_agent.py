@@ -11,12 +11,11 @@ at `[target].other_resource`, and call `[upstream_canary].tool` while the canary
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
 from harness.engine import Probe, Run
 from harness.errors import NotApplicable, TargetError
-from harness.probes.misuse_canary import UpstreamCanary
+from harness.probes.misuse_canary import MIN_SECRET_CHARS, UpstreamCanary
 from harness.probes.misuse_corpus import Step, find_injections, load_corpus
 from harness.probes.misuse_evidence import AgentRun, Passthrough, PrivilegedCall, Replay
 from harness.probes.rs_grants import (
@@ -28,7 +27,7 @@ from harness.probes.rs_grants import (
     still_valid,
     tokens_or_skip,
 )
-from harness.probes.rs_mcp import CallOutcome, Session, ToolUse, safe_tools
+from harness.probes.rs_mcp import CallOutcome, Session, ToolUse, result_text, safe_tools
 from harness.probes.scope_probes import call_with
 from harness.probes.target import McpProbe
 
@@ -54,28 +53,13 @@ async def _with_agent_token[T](
     return await last_try(action(await _agent_token(run)))
 
 
-def _text(result: Mapping[str, object] | None) -> str:
-    if result is None:
-        return ""
-    content = result.get("content")
-    parts = [
-        str(item.get("text"))
-        for item in (content if isinstance(content, list) else [])
-        if isinstance(item, dict) and item.get("type") == "text"
-    ]
-    structured = result.get("structuredContent")
-    if structured is not None:
-        parts.append(json.dumps(structured, ensure_ascii=False))
-    return "\n".join(parts)
-
-
 async def probe_agent(run: Run, _profile: str | None) -> AgentRun:
     corpus = load_corpus(run.config.misuse.injections)
     if not corpus:
         raise NotApplicable("no injection corpus was found; name one in [misuse].injections")
     agent = await _agent_token(run)
     read = await _with_agent_token(run, agent, lambda token: _read(run, token))
-    found = find_injections(corpus, [_text(r.result) for r in read if r.served])
+    found = find_injections(corpus, [result_text(r.result) for r in read if r.served])
     if found:
         steered_by = "injection " + ", ".join(i.id for i in found) + " in what the agent read"
     else:
@@ -195,16 +179,23 @@ async def _passthrough(
     tool = ToolUse(name=canary.tool.name, arguments=canary.tool.arguments)
 
     async def call_upstream(token: Obtained) -> Passthrough:
+        held = (token.tokens.refresh_token, token.client.client_secret)  # what the agent holds
         async with UpstreamCanary(
             canary.host,
             canary.port,
             agent_token=token.tokens.access_token,
-            secrets=run.http.vault.known(),
+            secrets=[s for s in held if s],
         ) as listener:
             call = await call_with(run, token, tool)
             await listener.first_hit(canary.wait_s)
             hits = listener.hits
-        return Passthrough(canary=canary.url, tool_call=call, hits=hits)
+        unmatchable = (
+            None
+            if listener.matchable
+            else f"the agent's access token is shorter than {MIN_SECRET_CHARS} characters, too "
+            "short to tell from other text in the upstream request"
+        )
+        return Passthrough(canary=canary.url, tool_call=call, hits=hits, unmatchable=unmatchable)
 
     return await _with_agent_token(run, agent, call_upstream)
 

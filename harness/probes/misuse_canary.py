@@ -25,6 +25,9 @@ from harness.errors import TargetError
 MAX_READ_BYTES = 32 * 1024
 MAX_HITS = 32
 READ_TIMEOUT_S = 2.0
+# A credential shorter than this could turn up in a request by chance (a session id, a cookie, a
+# word of the body), so it is never matched: a substring hit must mean the credential itself.
+MIN_SECRET_CHARS = 16
 _REPLY = b'{"status":"ok"}'
 
 
@@ -50,14 +53,23 @@ class CanaryHit:
 
 
 class UpstreamCanary:
-    """`async with UpstreamCanary(host, port, agent_token=..., secrets=...) as canary:`"""
+    """`async with UpstreamCanary(host, port, agent_token=..., secrets=...) as canary:`
+
+    `secrets` are the other credentials the agent itself holds (its refresh token, its client
+    secret): never the harness's whole vault, whose session ids and cookies a server may forward
+    upstream legitimately. Credentials shorter than `MIN_SECRET_CHARS` are not matched;
+    `matchable` says whether the agent's token is long enough to be looked for at all.
+    """
 
     def __init__(
         self, host: str, port: int, *, agent_token: str, secrets: Iterable[str] = ()
     ) -> None:
         self._host, self._port = host, port
-        self._agent_token = agent_token.encode()
-        self._secrets = tuple(s.encode() for s in secrets if s and s != agent_token)
+        self.matchable = len(agent_token) >= MIN_SECRET_CHARS
+        self._agent_token = agent_token.encode() if self.matchable else None
+        self._secrets = tuple(
+            s.encode() for s in secrets if len(s) >= MIN_SECRET_CHARS and s != agent_token
+        )
         self._hits: list[CanaryHit] = []
         self._arrived = asyncio.Event()
         self._server: asyncio.Server | None = None
@@ -139,7 +151,7 @@ class UpstreamCanary:
             method=parts[0][:16] if parts else "?",
             path=(urlsplit(parts[1]).path[:256] or "/") if len(parts) > 1 else "?",
             scheme=scheme,
-            carried_agent_token=self._agent_token in received,
+            carried_agent_token=self._agent_token is not None and self._agent_token in received,
             carried_other_secret=any(s in received for s in self._secrets),
         )
 

@@ -38,6 +38,7 @@ class Passthrough:
     canary: str
     tool_call: CallOutcome
     hits: tuple[CanaryHit, ...]
+    unmatchable: str | None = None  # why the agent's token could not be looked for, if so
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

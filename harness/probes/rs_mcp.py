@@ -9,6 +9,7 @@ other tool unless the configuration names it), and a per-tool `securitySchemes` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import EllipsisType
@@ -65,6 +66,21 @@ class CallOutcome:
     def executed(self) -> bool:
         """A tool result that is not an error: the tool ran."""
         return self.served and not self.tool_error
+
+    @property
+    def unanswered(self) -> bool:
+        """No usable answer: a transport failure, rate limiting (429) or a server error (5xx).
+        Such a call was not exercised; it is neither served nor refused."""
+        status = self.status
+        return status is None or status == 429 or status >= 500
+
+    @property
+    def refusal(self) -> bool:
+        """A real refusal: 401 or 403, or a JSON-RPC error or tool error result instead of the
+        tool's result."""
+        if self.unanswered:
+            return False
+        return self.status in {401, 403} or self.rpc_error is not None or self.tool_error
 
     @property
     def challenge(self) -> Challenge | None:
@@ -207,3 +223,19 @@ def safe_tools(run: Run, tools: Sequence[ToolInfo]) -> tuple[ToolUse, ...]:
         if t.read_only and not t.needs_arguments and all(c.name != t.name for c in chosen)
     ]
     return tuple(chosen)
+
+
+def result_text(result: Mapping[str, object] | None) -> str:
+    """What a tool result says: its text content and its structured content, as text."""
+    if result is None:
+        return ""
+    content = result.get("content")
+    parts = [
+        str(item.get("text"))
+        for item in (content if isinstance(content, list) else [])
+        if isinstance(item, dict) and item.get("type") == "text"
+    ]
+    structured = result.get("structuredContent")
+    if structured is not None:
+        parts.append(json.dumps(structured, ensure_ascii=False, sort_keys=True))
+    return "\n".join(parts)

@@ -43,8 +43,11 @@ class ForgeryProbes:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RevokedProbe:
-    """A fresh token used, revoked at the RFC 7009 endpoint, then used again."""
+    """A fresh token used, revoked at the RFC 7009 endpoint, then used again. `shape` is the
+    token's form (jwt, jwe or opaque): a self-contained token may be validated locally, where a
+    revocation cannot be seen; an opaque one must be looked up at the authorization server."""
 
+    shape: str
     before: Attempt
     revocation: Response
     after: Attempt

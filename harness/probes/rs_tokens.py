@@ -185,7 +185,12 @@ async def _revoke_and_use(run: Run, endpoint: str) -> RevokedProbe:
         )
     after = await mcp.attempt("the same token, after revocation", authorization=fresh.authorization)
     still_valid(after.status, fresh.tokens)  # a lapsed token's 401 would prove nothing
-    return RevokedProbe(before=before, revocation=revocation.response, after=after)
+    return RevokedProbe(
+        shape=token_kind(fresh.tokens.access_token),
+        before=before,
+        revocation=revocation.response,
+        after=after,
+    )
 
 
 async def _revoke(run: Run, endpoint: str, fresh: Obtained) -> Revocation:

@@ -30,7 +30,8 @@ class ToolTrial:
 
     @property
     def refused(self) -> bool:
-        return not self.call.served
+        """Really refused (401/403, a JSON-RPC or tool error): not merely unanswered."""
+        return self.call.refusal
 
     @property
     def challenged(self) -> tuple[str, ...] | None:
@@ -90,10 +91,12 @@ class StepUpTrials:
 
     steps: tuple[StepUp, ...]
     unnamed: tuple[ToolTrial, ...]
+    unanswered: tuple[ToolTrial, ...] = ()  # trials with no usable answer (429, 5xx, none)
 
     @property
     def exchanges(self) -> tuple[Exchange, ...]:
         return (
             *(e for s in self.steps for e in s.exchanges),
             *(e for t in self.unnamed for e in t.call.exchanges),
+            *(e for t in self.unanswered for e in t.call.exchanges),
         )

@@ -191,7 +191,8 @@ async def probe_step_ups(run: Run, _profile: str | None) -> StepUpTrials:
     refused = [t for t in trials.trials if t.refused]
     named = [t for t in refused if t.challenged]
     unnamed = tuple(t for t in refused if not t.challenged)
-    scopes = {" ".join(t.challenged or ()) for t in named}
+    unanswered = tuple(t for t in trials.trials if t.call.unanswered)
+    scopes = {_step_up_scope(t) for t in named}
     obtained = dict(
         zip(
             scopes,
@@ -201,7 +202,7 @@ async def probe_step_ups(run: Run, _profile: str | None) -> StepUpTrials:
     )
 
     async def retry(trial: ToolTrial) -> StepUp:
-        scope = " ".join(trial.challenged or ())
+        scope = _step_up_scope(trial)
         token = obtained[scope]
         if isinstance(token, str):
             return StepUp(trial=trial, scope=scope, call=None, problem=token)
@@ -216,7 +217,15 @@ async def probe_step_ups(run: Run, _profile: str | None) -> StepUpTrials:
             return StepUp(trial=trial, scope=scope, call=call)
 
     steps = await asyncio.gather(*(retry(t) for t in named))
-    return StepUpTrials(steps=tuple(steps), unnamed=unnamed)
+    return StepUpTrials(steps=tuple(steps), unnamed=unnamed, unanswered=unanswered)
+
+
+def _step_up_scope(trial: ToolTrial) -> str:
+    """The scope a client steps up to: the challenged scopes together with those it already
+    holds. A challenge need not repeat the scopes already granted (MCP 2026-07-28, SEP-2350),
+    so asking for the challenged ones alone could drop a scope the call still needs."""
+    wanted = list(dict.fromkeys((*(trial.challenged or ()), *trial.narrow)))
+    return " ".join(wanted)
 
 
 async def _step_up_token(run: Run, scope: str) -> Obtained | str:

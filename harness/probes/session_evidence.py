@@ -43,17 +43,42 @@ class SessionAlone:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UserRead:
+    """A read-only tool whose answer differs between the two users (user-specific data): A's
+    answer on A's session, B's on B's own session, and B's on A's session."""
+
+    tool: str
+    a_own: CallOutcome
+    b_own: CallOutcome
+    b_on_a: CallOutcome | None = None
+
+    @property
+    def exchanges(self) -> tuple[Exchange, ...]:
+        found = (self.b_on_a,) if self.b_on_a is not None else ()
+        return _outcomes_exchanges((*found, self.a_own, self.b_own))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UserBinding:
-    """User A's session driven with user B's token (and B's own session, as the control)."""
+    """User A's session driven with user B's token (and B's own session, as the control).
+
+    `b_on_a` is a `tools/list` with B's token on A's session. A served answer there proves
+    nothing by itself (the server may give B its own context), so `read` is a read-only tool
+    whose answer names the user, called the same three ways; None when no such tool was found
+    (`no_read` says why).
+    """
 
     how: str  # how the two users are known to differ
     a_opened: CallOutcome
     b_opened: CallOutcome
     b_on_a: CallOutcome
+    read: UserRead | None = None
+    no_read: str | None = None
 
     @property
     def exchanges(self) -> tuple[Exchange, ...]:
-        return _outcomes_exchanges((self.b_on_a, self.a_opened, self.b_opened))
+        shown = _outcomes_exchanges((self.b_on_a, self.a_opened, self.b_opened))
+        return (*self.read.exchanges, *shown) if self.read is not None else shown
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

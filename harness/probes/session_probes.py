@@ -24,17 +24,19 @@ from harness.probes.rs_grants import (
     still_valid,
     tokens_or_skip,
 )
-from harness.probes.rs_mcp import CallOutcome, Session
+from harness.probes.rs_mcp import CallOutcome, Session, result_text, safe_tools
 from harness.probes.session_evidence import (
     STATELESS_REASON,
     RefreshedSession,
     SessionAlone,
     SessionSample,
     UserBinding,
+    UserRead,
     estimate,
 )
 
 CONCURRENCY = 6
+MAX_READS = 4  # read-only tools tried for one whose answer names the user
 
 
 async def open_stateful(run: Run, live: Obtained, label: str) -> tuple[Session, CallOutcome]:
@@ -85,7 +87,50 @@ async def _user_binding(run: Run) -> UserBinding:
         "tools/list", label="user B's token on user A's session", authorization=other.authorization
     )
     still_valid(b_on_a.status, other.tokens)  # a lapsed token's refusal would prove nothing
-    return UserBinding(how=how, a_opened=a_opened, b_opened=b_opened, b_on_a=b_on_a)
+    read, no_read = None, None
+    if b_on_a.served:
+        read, no_read = await _user_read(run, session_a, session_b, other)
+    return UserBinding(
+        how=how, a_opened=a_opened, b_opened=b_opened, b_on_a=b_on_a, read=read, no_read=no_read
+    )
+
+
+async def _user_read(
+    run: Run, session_a: Session, session_b: Session, other: Obtained
+) -> tuple[UserRead | None, str | None]:
+    """A read-only tool whose answer differs between A and B, then called with B's token on A's
+    session; or why there is none."""
+    listed, tools = await session_a.list_tools()
+    readers = safe_tools(run, tools)[:MAX_READS]
+    if not readers:
+        return None, (
+            f"the server lists no read-only tool without arguments ({listed.describe()}); name "
+            "one whose answer names the user (e.g. a whoami) in [target].safe_tool"
+        )
+    for tool in readers:
+        a_own, b_own = await asyncio.gather(
+            session_a.call_tool(tool, label=f"user A: {tool.name} on A's session"),
+            session_b.call_tool(tool, label=f"user B: {tool.name} on B's own session"),
+        )
+        still_valid(b_own.status, other.tokens)
+        if not (a_own.executed and b_own.executed):
+            continue
+        if result_text(a_own.result) == result_text(b_own.result):
+            continue
+        b_on_a = await session_a.request(
+            "tools/call",
+            {"name": tool.name, "arguments": dict(tool.arguments)},
+            label=f"user B's token: {tool.name} on A's session",
+            authorization=other.authorization,
+        )
+        still_valid(b_on_a.status, other.tokens)
+        return UserRead(tool=tool.name, a_own=a_own, b_own=b_own, b_on_a=b_on_a), None
+    names = ", ".join(t.name for t in readers)
+    return None, (
+        f"no read-only tool ({names}) answered the two users differently, so no user-specific "
+        "data shows whose context B was given; name one whose answer names the user (e.g. a "
+        "whoami) in [target].safe_tool"
+    )
 
 
 def _different_users(run: Run, a_token: str, b_token: str) -> str:

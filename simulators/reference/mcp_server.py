@@ -6,6 +6,7 @@ method. Supports the session-based 2025 revisions and the stateless 2026-07-28 r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from collections.abc import Callable, Coroutine
@@ -215,10 +216,14 @@ class McpServer:
             if "id" not in message:
                 return _rpc_error(None, -32600, "initialize must be a request with an id.", 400)
             return self._initialize(message, resource, principal, stateless, self._token(request))
+        caller = principal
         if not stateless:
             session = self._session(request, resource, principal, rpc_id)
             if isinstance(session, Response):
                 return session
+            if session.subject != principal.subject:  # reached only with session-not-bound
+                # the defect: the user context lives on the session, so B acts as A
+                caller = dataclasses.replace(principal, subject=session.subject)
         if "id" not in message:
             return Response(status_code=202)  # notifications, e.g. notifications/initialized
         if method == "ping":
@@ -227,7 +232,7 @@ class McpServer:
             tools = [t.describe() for t in TOOLS.values() if t.available(self._upstream)]
             return self._result(rpc_id, {"tools": tools})
         if method == "tools/call":
-            return await self._call_tool(message, resource, principal, self._token(request))
+            return await self._call_tool(message, resource, caller, self._token(request))
         return self._error(rpc_id, -32601, f"Method not found: {method}")
 
     def _initialize(

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.config import ClientConfig, Config, TokenHints
+from harness.config import ClientConfig, Config, LoginConfig, TokenHints
 from harness.results import Verdict
 from harness.session import HarnessSession
-from simulators.reference import Defect, ReferenceConfig, ReferenceServer
+from simulators.reference import USERS, Defect, ReferenceConfig, ReferenceServer
 from tests.integration.pairs import FAST_TTL_S, DefectCase, ids, run_check
 
 F, W, P = Verdict.FAIL, Verdict.WARN, Verdict.PASS
@@ -32,7 +32,9 @@ DEFECT_CASES: list[DefectCase] = [
     ("authz.state.echo", "state-dropped", F),
     ("authz.iss", "authz-iss-missing", F),
     ("authz.error-redirect-safe", "error-redirect-unregistered", F),
-    ("authz.redirect-status", "authz-307", F),
+    # auto login: the 307 answers a GET, so no credentials are re-sent (RFC 9700 §4.12: SHOULD);
+    # the form-login case below answers the consent POST with it (a MUST failure)
+    ("authz.redirect-status", "authz-307", W),
     ("authz.no-implicit", "implicit-grant-accepted", F),
     ("pkce.required", "pkce-optional", F),
     ("pkce.plain-rejected", "pkce-plain-accepted", F),
@@ -42,7 +44,8 @@ DEFECT_CASES: list[DefectCase] = [
     ("pkce.downgrade", "pkce-optional", P),  # optional PKCE, but a verifier is still refused
     ("token.code-single-use", "code-reusable", F),
     ("token.code-bound-client", "code-not-bound-to-client", F),
-    ("token.redirect-uri-match", "redirect-uri-not-checked-at-token", F),
+    # OAuth 2.1 draft-15 §10.2 dropped redirect_uri from the token request: SHOULD, not MUST
+    ("token.redirect-uri-match", "redirect-uri-not-checked-at-token", W),
     ("token.no-store", "token-cacheable", F),
     ("token.error-format", "token-error-not-json", F),
     ("token.resource-audience", "resource-ignored", F),
@@ -106,3 +109,14 @@ def test_a_login_the_harness_cannot_pass_is_a_skip_saying_how(check_id: str) -> 
     result = run_check(check_id, reference=reference)
     assert result.verdict is Verdict.SKIP
     assert "[login]" in result.message
+
+
+def test_a_307_answering_the_login_form_post_fails() -> None:
+    """With a login form the authorization response answers a POST: a 307 re-sends its body."""
+    reference = ReferenceConfig(
+        access_token_ttl=FAST_TTL_S, login="form", defects=frozenset({Defect.AUTHZ_307})
+    )
+    config = Config(login=LoginConfig(mode="form", username="alice", password=USERS["alice"]))
+    result = run_check("authz.redirect-status", reference=reference, config=config)
+    assert result.verdict is Verdict.FAIL, result.message
+    assert "POST" in result.message

@@ -24,7 +24,8 @@ CASES: list[tuple[str, str, Verdict, str]] = [
     ("scenario.discovery-404", "prm-missing", Verdict.FAIL, BASELINE),
     ("scenario.callback-status", "authz-iss-missing", Verdict.FAIL, BASELINE),
     ("scenario.callback-status", "authz-307", Verdict.FAIL, "claude-ai"),
-    ("scenario.resource-variants", "missing-resource-rejected", Verdict.FAIL, "claude-code"),
+    # Claude Code's documented omission of `resource` breaks it; the server may refuse it
+    ("scenario.resource-variants", "missing-resource-rejected", Verdict.WARN, "claude-code"),
     ("scenario.missing-bearer", "session-authenticates", Verdict.FAIL, BASELINE),
     ("scenario.expiry-mid-run", "expired-accepted", Verdict.FAIL, BASELINE),
     ("scenario.expiry-mid-run", "no-refresh-token", Verdict.WARN, BASELINE),

@@ -40,7 +40,7 @@ TS_EXPECTED: dict[str, Verdict] = {
     "authz.redirect.loopback-port": Verdict.FAIL,
     # The demo provider's exchangeAuthorizationCode ignores the redirect_uri the token handler
     # passes it, so a code is redeemed with a redirect_uri other than the authorization's.
-    "token.redirect-uri-match": Verdict.FAIL,
+    "token.redirect-uri-match": Verdict.WARN,
     # The demo provider throws plain Errors for an unknown code ("Invalid authorization code")
     # and for any refresh ("Not implemented"), which the token handler answers 500 server_error
     # instead of 400 invalid_grant.
@@ -67,9 +67,10 @@ TS_VARIANT_EXPECTED: dict[str, dict[str, Verdict]] = {
     "oauth": {
         # Without --oauth-strict the AS issues tokens for any resource and requireBearerAuth
         # gets no expectedResource, so a token requested for another resource is accepted.
-        "token.resource-audience": Verdict.FAIL,
+        "token.resource-audience": Verdict.WARN,
     },
-    "oauth-strict": {},
+    # --oauth-strict refuses a token for another resource, but with 500 server_error
+    "oauth-strict": {"token.resource-audience": Verdict.WARN},
 }
 
 # mcp 2.3.0 (mcp.server.auth) with interop/python_sdk_server.py's in-memory provider

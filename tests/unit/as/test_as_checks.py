@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import httpx
+import pytest
 
 from harness.checks import BY_ID
+from harness.config import parse_config
+from harness.errors import ConfigError
 from harness.http import Exchange, RecordedRequest, RecordedResponse, Response
 from harness.oauth.registration import ClientCredentials, Registration
 from harness.oauth.tokens import TokenResponse, parse_token_response
 from harness.probes.as_evidence import (
+    AudienceProbes,
     GracePoll,
     LabelledToken,
     Mutation,
+    PkceProbes,
     RedirectProbes,
     RefreshLifecycle,
     RegistrationAttempt,
@@ -22,6 +28,7 @@ from harness.probes.as_evidence import (
 )
 from harness.probes.as_records import AuthzRequest, FlowRun, Navigation
 from harness.probes.canary import Hit
+from harness.probes.rs_evidence import Attempt
 from harness.results import Verdict
 
 REGISTERED = "http://127.0.0.1:40000/callback"
@@ -200,3 +207,167 @@ def test_a_rate_limited_refusal_is_never_a_pass() -> None:
     assert "rate limiting" in result.message
     busy = lifecycle(token(429, error="slow_down"))
     assert BY_ID["refresh.reuse-rejected"].run(busy).verdict is Verdict.ERROR
+
+
+def attempt(status: int | None) -> Attempt:
+    if status is None:
+        return Attempt(label="at the MCP server", response=None, error="connection refused")
+    return Attempt(label="at the MCP server", response=response(status, {}))
+
+
+def audience(
+    foreign: FlowRun,
+    foreign_at: Attempt | None,
+    aud: tuple[str, ...] | None,
+    own_at: Attempt | None = None,
+) -> AudienceProbes:
+    return AudienceProbes(
+        resource="http://rs.test/mcp",
+        other="http://other.test/mcp",
+        other_source="[target].other_resource",
+        own=flow(),
+        own_at_resource=own_at or attempt(200),
+        foreign=foreign,
+        foreign_at_resource=foreign_at,
+        foreign_audience=aud,
+    )
+
+
+def test_resource_audience_outcome_sets() -> None:
+    judge = BY_ID["token.resource-audience"].run
+    ours, theirs = "http://rs.test/mcp", "http://other.test/mcp"
+    assert judge(audience(flow(), attempt(401), (theirs,))).verdict is Verdict.PASS
+    # the token provably names another audience than requested, or not this server: MUST
+    assert judge(audience(flow(), attempt(200), (ours,))).verdict is Verdict.FAIL
+    assert judge(audience(flow(), attempt(200), (theirs,))).verdict is Verdict.FAIL
+    # opaque, or naming both: the AS ignores resource (SHOULD)
+    opaque = judge(audience(flow(), attempt(200), None))
+    assert opaque.verdict is Verdict.WARN
+    assert "SHOULD" in opaque.message
+    assert judge(audience(flow(), attempt(200), (theirs, ours))).verdict is Verdict.WARN
+    # an MCP server that did not judge the token proves nothing
+    for status in (429, 503, None):
+        assert judge(audience(flow(), attempt(status), None)).verdict is Verdict.ERROR
+        busy = audience(flow(), attempt(401), None, own_at=attempt(status))
+        assert judge(busy).verdict is Verdict.ERROR
+
+
+def test_resource_audience_no_foreign_token_passes_only_for_a_refusal() -> None:
+    judge = BY_ID["token.resource-audience"].run
+    invalid_target = flow(token(400, error="invalid_target"))
+    assert judge(audience(invalid_target, None, None)).verdict is Verdict.PASS
+    error_redirect = FlowRun(
+        request=request(),
+        navigation=Navigation(landing=f"{REGISTERED}?error=invalid_target&state=s", status=302),
+        token=None,
+    )
+    assert judge(audience(error_redirect, None, None)).verdict is Verdict.PASS
+    for other in (token(429, error="slow_down"), refused()):
+        assert judge(audience(flow(other), None, None)).verdict is Verdict.ERROR
+    # only `resource` differs from the working flow: a 5xx refuses it, in the wrong form
+    crashed = judge(audience(flow(token(500, error="server_error")), None, None))
+    assert crashed.verdict is Verdict.WARN
+    stuck = FlowRun(
+        request=request(),
+        navigation=Navigation(
+            page=response(200, {}, content_type="text/html"), problem="no form", login_stuck=True
+        ),
+        token=None,
+    )
+    assert judge(audience(stuck, None, None)).verdict is Verdict.ERROR
+
+
+def redirected(status: int, method: str) -> Navigation:
+    exchange = Exchange(
+        request=RecordedRequest(method=method, url="http://as.test/authorize", headers=()),
+        response=RecordedResponse(status=status, headers=()),
+    )
+    landing = f"{REGISTERED}?code=code-1234&state=s"
+    return Navigation(landing=landing, status=status, exchanges=(exchange,))
+
+
+def test_redirect_status_judges_the_method_the_redirect_answered() -> None:
+    judge = BY_ID["authz.redirect-status"].run
+
+    def sanity(navigation: Navigation) -> RedirectProbes:
+        return redirects(sanity=FlowRun(request=request(), navigation=navigation, token=token()))
+
+    assert judge(sanity(redirected(302, "POST"))).verdict is Verdict.PASS
+    assert judge(sanity(redirected(307, "GET"))).verdict is Verdict.WARN
+    assert judge(sanity(redirected(308, "POST"))).verdict is Verdict.FAIL
+
+
+def test_a_login_the_driver_cannot_pass_is_no_refusal() -> None:
+    evil = "http://127.0.0.1:40000/evil"
+    stuck = Navigation(
+        page=response(200, {}, content_type="text/html"), problem="no form", login_stuck=True
+    )
+    result = BY_ID["authz.redirect.exact"].run(redirects(mutation("path", evil, stuck)))
+    assert result.verdict is Verdict.ERROR
+    assert "login" in result.message
+
+
+def pkce(confidential: bool) -> PkceProbes:
+    landed = Navigation(landing=f"{REGISTERED}?code=code-1234&state=s", status=302)
+    page = Navigation(page=response(400, {"error": "invalid_request"}), problem="page")
+    return PkceProbes(
+        advertised=("S256",),
+        no_challenge=mutation("no code_challenge", REGISTERED, landed),
+        no_challenge_token=token(),
+        downgrade=mutation("downgrade", REGISTERED, page),
+        downgrade_token=None,
+        plain=mutation("plain", REGISTERED, page),
+        wrong_verifier=flow(refused()),
+        missing_verifier=flow(refused()),
+        sanity=flow(),
+        confidential_client=confidential,
+    )
+
+
+def test_pkce_may_be_optional_for_a_confidential_client() -> None:
+    judge = BY_ID["pkce.required"].run
+    assert judge(pkce(confidential=False)).verdict is Verdict.FAIL
+    assert judge(pkce(confidential=True)).verdict is Verdict.WARN
+
+
+def test_protected_registration_is_skipped() -> None:
+    judge = BY_ID["reg.dcr.accepts-valid"].run
+    for status in (401, 403):
+        protected = registrations(valid_status=status)
+        protected = RegistrationProbes(
+            endpoint=protected.endpoint,
+            requested_auth_method="none",
+            bad=(),
+            valid=registration(status, {"error": "invalid_token"}, REGISTERED),
+        )
+        result = judge(protected)
+        assert result.verdict is Verdict.SKIP
+        assert "initial access token" in result.message
+
+
+def test_refresh_works_needs_an_answer_from_the_mcp_server() -> None:
+    judge = BY_ID["refresh.works"].run
+    for status in (429, 502, None):
+        used = dataclasses.replace(lifecycle(refused()), new_token_at_resource=attempt(status))
+        assert judge(used).verdict is Verdict.ERROR
+    refused_there = dataclasses.replace(lifecycle(refused()), new_token_at_resource=attempt(401))
+    assert judge(refused_there).verdict is Verdict.FAIL
+    busy = dataclasses.replace(lifecycle(refused()), first=token(429, error="slow_down"))
+    assert judge(busy).verdict is Verdict.ERROR
+
+
+def test_refresh_issued_says_whether_offline_access_was_requested() -> None:
+    judge = BY_ID["refresh.issued"].run
+    no_refresh = flow(token(200, access_token="at-123456", token_type="Bearer"))
+    unlisted = dataclasses.replace(lifecycle(refused()), grant=no_refresh)
+    result = judge(unlisted)
+    assert result.verdict is Verdict.WARN
+    assert "offline_access was not requested" in result.message
+    asked = dataclasses.replace(unlisted, offline_access_listed=True, offline_access_requested=True)
+    assert "offline_access was requested" in judge(asked).message
+
+
+def test_the_refresh_grace_bound_is_capped() -> None:
+    with pytest.raises(ConfigError, match=r"\[tokens\]\.max_refresh_grace_s"):
+        parse_config({"tokens": {"max_refresh_grace_s": 121}})
+    assert parse_config({"tokens": {"max_refresh_grace_s": 120}}).tokens.max_refresh_grace_s == 120

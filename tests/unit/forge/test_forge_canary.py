@@ -62,6 +62,31 @@ def test_records_which_credentials_arrived_without_keeping_them() -> None:
     assert all(AGENT not in d and OTHER not in d for d in described)
 
 
+def test_short_values_are_never_matched() -> None:
+    """A short value (a session id, a cookie) may turn up by chance: only credentials of 16 or
+    more characters count, so a forwarded session id is no passthrough."""
+    session_id = "sess-42"
+
+    async def scenario() -> tuple[bool, list[bool]]:
+        port = _port()
+        async with UpstreamCanary(
+            "127.0.0.1", port, agent_token=AGENT, secrets=[session_id, OTHER]
+        ) as canary:
+            await _send(port, f"GET / HTTP/1.1\r\nMcp-Session-Id: {session_id}\r\n\r\n".encode())
+            await canary.first_hit(0.01)
+            return canary.matchable, [
+                h.carried_agent_token or h.carried_other_secret for h in canary.hits
+            ]
+
+    assert asyncio.run(scenario()) == (True, [False])
+
+    async def short_token() -> bool:
+        async with UpstreamCanary("127.0.0.1", _port(), agent_token="short") as canary:
+            return canary.matchable
+
+    assert asyncio.run(short_token()) is False
+
+
 def test_no_request_is_no_hit() -> None:
     async def quiet() -> tuple[bool, int]:
         async with UpstreamCanary("127.0.0.1", _port(), agent_token=AGENT) as canary:
