@@ -3,7 +3,8 @@
 Correct per the MCP 2025-11-25 authorization spec by default; each `Defect` switches on one
 realistic bug so the harness can prove its checks catch it. Runs under uvicorn on loopback.
 
-Boundary: imports neither `harness` nor `scenarios`, and builds no HTTP clients.
+Boundary: imports neither `harness` nor `scenarios`. Its only outgoing requests are bounded:
+client metadata documents (CIMD, loopback only) and the configured upstream API.
 """
 
 from simulators.reference.authorization_server import ClientCredentials

@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--issuer-path", default="", metavar="PATH", help="issuer path, e.g. /tenant1")
     add("--separate-as", action="store_true", help="serve the AS on its own port")
     add("--oidc-only", action="store_true", help="publish only OpenID discovery metadata")
+    add("--no-dcr", action="store_true", help="offer no dynamic client registration")
+    add("--no-cimd", action="store_true", help="do not accept client metadata document URLs")
     add("--token-format", choices=("jwt", "opaque"), default="jwt")
     add("--sse", action="store_true", help="answer MCP POSTs as text/event-stream")
     add("--mcp-path", default="/mcp", metavar="PATH")
@@ -57,6 +59,8 @@ def _config(args: argparse.Namespace) -> ReferenceConfig:
         token_format=args.token_format,
         sse_responses=args.sse,
         mcp_path=args.mcp_path,
+        dynamic_client_registration=not args.no_dcr,
+        client_id_metadata_documents=not args.no_cimd,
     )
 
 
