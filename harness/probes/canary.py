@@ -6,21 +6,19 @@ URIs, or a flow that follows one). The same listener serves client metadata docu
 authorization server on this machine.
 
 Small and bounded: loopback only, one request per connection, a capped request head read under a
-timeout, a capped record of hits, and closed when the probe that opened it is done. The socket is
-created with an explicit IPPROTO_TCP so asyncio switches Nagle off (with protocol 0 it does not,
-and every small response then waits ~40 ms for a delayed ACK).
+timeout, a capped record of hits, and closed when the probe that opened it is done.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urlsplit
+
+from harness.probes.listener import answer_json, start_listener, stop_listener
 
 MAX_HEAD_BYTES = 16 * 1024
 MAX_HITS = 64
@@ -75,17 +73,9 @@ class LoopbackListener:
         return self.url(path)
 
     async def __aenter__(self) -> LoopbackListener:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.bind((self._host, 0))
-            sock.listen(16)
-            sock.setblocking(False)
-            self._server = await asyncio.start_server(self._handle, sock=sock, limit=MAX_HEAD_BYTES)
-        except BaseException:
-            sock.close()
-            raise
-        self._port = int(sock.getsockname()[1])
+        self._server, self._port = await start_listener(
+            self._handle, host=self._host, limit=MAX_HEAD_BYTES
+        )
         return self
 
     async def __aexit__(
@@ -95,12 +85,7 @@ class LoopbackListener:
         tb: TracebackType | None,
     ) -> None:
         server, self._server = self._server, None
-        if server is None:
-            return
-        server.close()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._read_timeout_s + 1.0):
-                await server.wait_closed()
+        await stop_listener(server, timeout_s=self._read_timeout_s + 1.0)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -116,19 +101,7 @@ class LoopbackListener:
         body = self._documents.get(path) if method == "GET" else None
         status = "200 OK" if body is not None else "404 Not Found"
         content = body if body is not None else b'{"error":"not_found"}'
-        writer.write(
-            f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
-            f"content-length: {len(content)}\r\ncache-control: no-store\r\n"
-            "connection: close\r\n\r\n".encode()
-            + content
-        )
-        with contextlib.suppress(ConnectionError, TimeoutError):
-            async with asyncio.timeout(self._read_timeout_s):
-                await writer.drain()
-        writer.close()
-        with contextlib.suppress(ConnectionError, TimeoutError):
-            async with asyncio.timeout(self._read_timeout_s):
-                await writer.wait_closed()
+        await answer_json(writer, status, content, timeout_s=self._read_timeout_s)
 
 
 def _request_line(head: bytes) -> tuple[str, str]:

@@ -6,21 +6,20 @@ only whether the request carried a credential the harness holds (the agent's tok
 never the request itself, so no secret is stored or shown.
 
 Bounded: one request per connection, a capped read under a timeout, a capped record, and closed
-when the probe ends. The socket is created with an explicit IPPROTO_TCP so asyncio switches
-Nagle off (with protocol 0 it does not, and each small response then waits for a delayed ACK).
+when the probe ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urlsplit
 
 from harness.errors import TargetError
+from harness.probes.listener import answer_json, start_listener, stop_listener
 
 MAX_READ_BYTES = 32 * 1024
 MAX_HITS = 32
@@ -86,17 +85,9 @@ class UpstreamCanary:
         return self._arrived.is_set()
 
     async def __aenter__(self) -> UpstreamCanary:
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.bind((self._host, self._port))
-            sock.listen(16)
-            sock.setblocking(False)
-            self._server = await asyncio.start_server(self._handle, sock=sock)
+            self._server, _ = await start_listener(self._handle, host=self._host, port=self._port)
         except OSError as exc:
-            sock.close()
             raise TargetError(
                 f"the upstream canary cannot listen on {self._host}:{self._port} ({exc.strerror}); "
                 "choose a free [upstream_canary].port"
@@ -110,30 +101,14 @@ class UpstreamCanary:
         tb: TracebackType | None,
     ) -> None:
         server, self._server = self._server, None
-        if server is None:
-            return
-        server.close()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(READ_TIMEOUT_S + 1.0):
-                await server.wait_closed()
+        await stop_listener(server, timeout_s=READ_TIMEOUT_S + 1.0)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         received = await _read_request(reader)
         if len(self._hits) < MAX_HITS:
             self._hits.append(self._hit(received))
         self._arrived.set()
-        writer.write(
-            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-            + f"content-length: {len(_REPLY)}\r\nconnection: close\r\n\r\n".encode()
-            + _REPLY
-        )
-        with contextlib.suppress(ConnectionError, TimeoutError):
-            async with asyncio.timeout(READ_TIMEOUT_S):
-                await writer.drain()
-        writer.close()
-        with contextlib.suppress(ConnectionError, TimeoutError):
-            async with asyncio.timeout(READ_TIMEOUT_S):
-                await writer.wait_closed()
+        await answer_json(writer, "200 OK", _REPLY, timeout_s=READ_TIMEOUT_S)
 
     def _hit(self, received: bytes) -> CanaryHit:
         head = received.split(b"\r\n\r\n", 1)[0].decode("latin-1")
