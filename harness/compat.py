@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.probes.journey import Impact, Journey
+from harness.probes.scenarios.journey import Impact, Journey
 from harness.results import Compatibility, CompatVerdict
 
 

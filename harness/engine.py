@@ -12,13 +12,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from harness.checks.base import AnyCheck
 from harness.config import Config
 from harness.errors import NotApplicable, TargetError
 from harness.http import Exchange, HttpClient
 from harness.results import Result, Verdict
+
+if TYPE_CHECKING:  # the checks import evidence types, whose probes import this module
+    from harness.checks.base import AnyCheck
 
 log = logging.getLogger(__name__)
 

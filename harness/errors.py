@@ -7,10 +7,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from harness.http import Exchange
+from harness.exchange import Exchange
 
 
 class HarnessError(Exception):

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,8 @@ import httpx
 
 from harness.egress import EgressPolicy
 from harness.errors import TargetError
+from harness.exchange import Exchange as Exchange  # re-exported: the layer's own record
+from harness.exchange import Headers, RecordedRequest, RecordedResponse
 from harness.redact import SecretVault, fingerprint_field, fingerprint_fields
 
 log = logging.getLogger(__name__)
@@ -33,70 +34,6 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_BODY = 1024 * 1024
 EXCERPT_CHARS = 2000
-Headers = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RecordedRequest:
-    method: str
-    url: str
-    headers: Headers
-    body_excerpt: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RecordedResponse:
-    status: int
-    headers: Headers
-    body_excerpt: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Exchange:
-    """One request and what came back (or the transport error), with every secret fingerprinted."""
-
-    request: RecordedRequest
-    response: RecordedResponse | None
-    error: str | None = None
-    elapsed_s: float = 0.0
-
-    def summary(self) -> str:
-        outcome = self.error if self.response is None else str(self.response.status)
-        return f"{self.request.method} {self.request.url} -> {outcome}"
-
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "request": {
-                "method": self.request.method,
-                "url": self.request.url,
-                "headers": dict(self.request.headers),
-                **(
-                    {"body_excerpt": self.request.body_excerpt} if self.request.body_excerpt else {}
-                ),
-            }
-        }
-        if self.response is not None:
-            out["response"] = {
-                "status": self.response.status,
-                "headers": dict(self.response.headers),
-                "body_excerpt": self.response.body_excerpt,
-            }
-        if self.error is not None:
-            out["error"] = self.error
-        return out
-
-    def curl(self) -> str:
-        """A reproduction; fingerprinted credentials become `$TOKEN`-style placeholders."""
-        parts = ["curl", "-i", "-X", self.request.method, shlex.quote(self.request.url)]
-        for name, value in self.request.headers:
-            if name.lower() in {"content-length", "host", "accept-encoding", "connection"}:
-                continue
-            if name.lower() == "authorization" and " sha256:" in value:
-                value = value.split(" ", 1)[0] + " $TOKEN"
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
-        if self.request.body_excerpt:
-            parts += ["--data", shlex.quote(self.request.body_excerpt)]
-        return " ".join(parts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

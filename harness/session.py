@@ -19,10 +19,10 @@ from harness.egress import EgressPolicy
 from harness.engine import Run, Target, judge_all
 from harness.errors import NotApplicable, TargetError
 from harness.http import Deadline, HttpClient
-from harness.probes.evidence import ResourceDiscovery
-from harness.probes.journey import SCENARIO_EVIDENCE, Journey
+from harness.probes.discovery.evidence import ResourceDiscovery
 from harness.probes.registry import PROBES
-from harness.probes.scenario_base import ProfileCatalogue, catalogue_probe
+from harness.probes.scenarios.base import ProfileCatalogue, catalogue_probe
+from harness.probes.scenarios.journey import SCENARIO_EVIDENCE, Journey
 from harness.profiles.catalogue import load_profiles, select
 from harness.redact import SecretVault
 from harness.results import Compatibility, Report, Result, Verdict

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.checks.base import check
 from harness.errors import CheckFailed, NotApplicable
 from harness.oauth.authorize import AuthorizationResponse
-from harness.probes.as_evidence import (
+from harness.probes.authserver.evidence import (
     Mutation,
     RedirectProbes,
     describe_all,

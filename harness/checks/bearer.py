@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.checks.base import check
 from harness.errors import CheckFailed, NotApplicable, TargetError
 from harness.oauth.wwwauth import find_bearer, parse_www_authenticate
-from harness.probes.rs_evidence import (
+from harness.probes.resource.evidence import (
     Attempt,
     BearerProbes,
     ExpiredProbe,

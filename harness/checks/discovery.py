@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.checks.base import check
 from harness.errors import CheckFailed, NotApplicable
 from harness.oauth.wellknown import canonical_resource_uri
-from harness.probes.evidence import AuthServerDiscovery, ResourceDiscovery, UnservedUrls
+from harness.probes.discovery.evidence import AuthServerDiscovery, ResourceDiscovery, UnservedUrls
 from harness.results import Level, Severity
 
 MCP = "MCP 2025-11-25 Authorization"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from harness.checks.base import check
 from harness.errors import CheckFailed, NotApplicable, TargetError
-from harness.probes.misuse_corpus import Step
-from harness.probes.misuse_evidence import AgentRun
-from harness.probes.rs_evidence import exchanges_of
+from harness.probes.misuse.corpus import Step
+from harness.probes.misuse.evidence import AgentRun
+from harness.probes.resource.evidence import exchanges_of
 from harness.results import Level, Severity
 
 BP = "MCP 2025-11-25 Security Best Practices"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.checks.base import check
 from harness.errors import CheckFailed
 from harness.oauth.tokens import TokenResponse
-from harness.probes.as_evidence import (
+from harness.probes.authserver.evidence import (
     PkceProbes,
     require_answered,
     require_code,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.checks.base import check
 from harness.errors import CheckFailed, NotApplicable
 from harness.oauth.tokens import TokenSet
-from harness.probes.as_evidence import (
+from harness.probes.authserver.evidence import (
     RefreshBinding,
     RefreshLifecycle,
     require_answered,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.checks.base import check
 from harness.errors import CheckFailed, NotApplicable
-from harness.probes.as_evidence import CimdProbes, RegistrationProbes, require_answered
+from harness.probes.authserver.evidence import CimdProbes, RegistrationProbes, require_answered
 from harness.results import Level, Severity
 
 MCP = "MCP 2025-11-25 Authorization"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from harness.checks.base import check
 from harness.errors import CheckFailed
-from harness.probes.journey import (
+from harness.probes.scenarios.journey import (
     CallbackJourney,
     DiscoveryJourney,
     ExpiryJourney,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.checks.base import check
 from harness.errors import CheckFailed, NotApplicable, TargetError
-from harness.probes.scope_evidence import INSUFFICIENT, ScopeTrials, StepUpTrials, ToolTrial
+from harness.probes.scope.evidence import INSUFFICIENT, ScopeTrials, StepUpTrials, ToolTrial
 from harness.results import Level, Severity
 
 MCP = "MCP 2025-11-25 Authorization"

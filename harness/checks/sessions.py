@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from harness.checks.base import check
 from harness.errors import CheckFailed, NotApplicable, TargetError
-from harness.probes.rs_mcp import result_text
-from harness.probes.session_evidence import (
+from harness.probes.resource.mcp import result_text
+from harness.probes.sessions.evidence import (
     RefreshedSession,
     SessionAlone,
     SessionSample,

@@ -4,7 +4,7 @@
 tokens; other probes use it to get the credentials they present (or mutate). It raises
 `NotApplicable` when the target offers no way for the harness to become a client, and `FlowError`
 (a `TargetError`) naming the step that failed. The steps themselves live in
-`harness.probes.as_flow`, where the authorization-server probes change them one at a time.
+`harness.probes.authserver.flow`, where the authorization-server probes change them one at a time.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from harness.oauth.discovery import Discovery
 from harness.oauth.errors import FlowError
 from harness.oauth.registration import ClientCredentials
 from harness.oauth.tokens import TokenSet, redeem_code
-from harness.probes.as_flow import (
+from harness.probes.authserver.flow import (
     DEFAULT_REDIRECT_URI,
     FlowSetup,
     authorization_request,

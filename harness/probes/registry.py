@@ -11,8 +11,8 @@ from harness.engine import Probe
 
 def _registry() -> dict[type, Probe]:
     probes: dict[type, Probe] = {}
-    for module in pkgutil.iter_modules(harness.probes.__path__):
-        declared = getattr(importlib.import_module(f"harness.probes.{module.name}"), "PROBES", {})
+    for module in pkgutil.walk_packages(harness.probes.__path__, prefix="harness.probes."):
+        declared = getattr(importlib.import_module(module.name), "PROBES", {})
         clash = set(declared) & set(probes)
         if clash:
             raise RuntimeError(

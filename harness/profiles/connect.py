@@ -14,7 +14,7 @@ import contextlib
 import random
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from harness.config import Config, UserCredentials
 from harness.errors import NotApplicable
@@ -22,17 +22,17 @@ from harness.http import Exchange, HttpClient, Response
 from harness.mcp.client import McpClient
 from harness.mcp.messages import initialize_request, tools_list_request
 from harness.mcp.versions import is_modern
-from harness.oauth.authorize import AuthorizationResponse, authorization_url, authorize
+from harness.oauth.authorize import authorization_url, authorize
 from harness.oauth.discovery import Discovery, discover
 from harness.oauth.login import AutoLogin, FormLogin, LoginDriver
 from harness.oauth.pkce import new_pkce
 from harness.oauth.registration import ClientCredentials
-from harness.oauth.tokens import TokenSet, redeem_code
-from harness.probes.journey import Step
+from harness.oauth.tokens import redeem_code
+from harness.probes.scenarios.journey import Step
 from harness.profiles import outcomes as judge
+from harness.profiles.connection import Connection
 from harness.profiles.knobs import (
     RedirectPlan,
-    ResourceChoice,
     client_info,
     discovery_policy,
     legacy_policy,
@@ -46,38 +46,6 @@ from harness.profiles.knobs import (
 )
 from harness.profiles.model import FirstRequest, On401, Profile
 from harness.profiles.register import obtain_client
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Connection:
-    """What one connect produced: the steps, and whatever the flow got as far as."""
-
-    steps: tuple[Step, ...]
-    discovery: Discovery | None = None
-    client: ClientCredentials | None = None
-    plan: RedirectPlan | None = None
-    scope: str | None = None
-    resource: ResourceChoice | None = None
-    callback: AuthorizationResponse | None = None
-    callback_exchanges: tuple[Exchange, ...] = ()
-    tokens: TokenSet | None = None
-    token_endpoint: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.tokens is not None and self.failure is None
-
-    @property
-    def failure(self) -> Step | None:
-        return next((s for s in self.steps if s.outcome == "failed"), None)
-
-    @property
-    def exchanges(self) -> tuple[Exchange, ...]:
-        return tuple(e for step in self.steps for e in step.exchanges)
-
-    def why_not(self) -> str:
-        failed = self.failure
-        return f"{failed.name}: {failed.detail}" if failed else "no token"
 
 
 class ProfileClient:

@@ -7,7 +7,7 @@ strict. A spec baseline profile has rules, not bugs: what stops it is the server
 
 from __future__ import annotations
 
-from harness.probes.journey import Impact, Phase, impact
+from harness.probes.scenarios.journey import Impact, Phase, impact
 from harness.profiles.knobs import RedirectPlan, ResourceChoice
 from harness.profiles.model import Profile
 from harness.results import Attribution, CompatVerdict

@@ -7,15 +7,15 @@ or `failed` with the impact on this client (see `harness.profiles.diagnose`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from harness.errors import NotApplicable
 from harness.http import Response
 from harness.oauth.authorize import AuthorizationFlow
 from harness.oauth.discovery import Discovery
 from harness.oauth.tokens import TokenResponse
-from harness.probes.journey import Impact, Phase, Step, impact
+from harness.probes.scenarios.journey import Impact, Phase, Step, impact
 from harness.profiles import diagnose
+from harness.profiles.connection import Connection
 from harness.profiles.diagnose import BROKEN, MCP_AUTH, RFC9207, refused
 from harness.profiles.knobs import RedirectPlan
 from harness.profiles.model import (
@@ -26,9 +26,6 @@ from harness.profiles.model import (
     Profile,
 )
 from harness.results import Attribution
-
-if TYPE_CHECKING:  # an import cycle otherwise: the connection is built from these steps
-    from harness.profiles.connect import Connection
 
 Stop = Callable[[str, Impact], Step]
 

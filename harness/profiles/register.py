@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
+from harness.config import Config
 from harness.egress import is_loopback_host
 from harness.errors import NotApplicable
+from harness.http import HttpClient
 from harness.oauth.discovery import Discovery
 from harness.oauth.metadata import AuthServerMetadata
 from harness.oauth.registration import (
@@ -17,14 +19,23 @@ from harness.oauth.registration import (
     Registration,
     register,
 )
-from harness.probes.canary import LoopbackListener
-from harness.probes.journey import Phase, Step
+from harness.probes.authserver.canary import LoopbackListener
+from harness.probes.scenarios.journey import Phase, Step
 from harness.profiles.diagnose import DEGRADED, RFC7591, refused
 from harness.profiles.knobs import RedirectPlan, cimd_usable, oauth_headers, registration_request
-from harness.profiles.model import RegMethod
+from harness.profiles.model import Profile, RegMethod
 
-if TYPE_CHECKING:
-    from harness.profiles.connect import ProfileClient
+
+class ProfileClient(Protocol):
+    """What registration needs of a simulated client (`harness.profiles.connect.ProfileClient`)."""
+
+    http: HttpClient
+    config: Config
+    mcp_url: str
+    profile: Profile
+    cimd_url: str
+    host_cimd_document: bool | None
+
 
 REG_KNOBS = (
     "registration.auth_method",

@@ -19,8 +19,9 @@ from harness.errors import ConfigError, NotApplicable
 from harness.http import Deadline, Exchange, HttpClient, Response
 from harness.mcp.client import McpClient, McpReply
 from harness.oauth.wwwauth import find_bearer, parse_www_authenticate
-from harness.probes.journey import Step
-from harness.profiles.connect import Connection, ProfileClient
+from harness.probes.scenarios.journey import Step
+from harness.profiles.connect import ProfileClient
+from harness.profiles.connection import Connection
 from harness.profiles.knobs import union_scope
 from harness.profiles.model import Profile, StepUpMode
 from harness.profiles.use import bearer, open_session, safe_tool, tools_of

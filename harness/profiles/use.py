@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from harness.errors import TargetError
 from harness.mcp.client import McpClient, McpReply
 from harness.oauth.tokens import TokenResponse, TokenSet, refresh
-from harness.probes.journey import Impact, Phase, Step
-from harness.profiles.connect import Connection, ProfileClient
+from harness.probes.scenarios.journey import Impact, Phase, Step
+from harness.profiles.connect import ProfileClient
+from harness.profiles.connection import Connection
 from harness.profiles.diagnose import refused
 from harness.profiles.knobs import oauth_headers
 from harness.profiles.model import BearerUse, Profile

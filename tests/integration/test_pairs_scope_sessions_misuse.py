@@ -158,7 +158,7 @@ def test_undeclared_read_only_tools_reveal_their_scope_in_the_403(
     """Without [[tools]] and without securitySchemes, a 403 to a token narrowed away from the
     challenged scope reveals what a read-only tool needs; with scopes unenforced nothing is
     revealed, so nothing is judged (a skip, never a guess)."""
-    monkeypatch.setattr("harness.probes.rs_mcp._declared_scopes", lambda _tool: None)
+    monkeypatch.setattr("harness.probes.resource.mcp._declared_scopes", lambda _tool: None)
 
     def unconfigured(config: Config) -> Config:
         return replace(config, tools=())

@@ -6,7 +6,7 @@ import pytest
 
 from harness.errors import TargetError
 from harness.http import HttpClient
-from harness.probes.canary import LoopbackListener
+from harness.probes.authserver.canary import LoopbackListener
 
 pytestmark = pytest.mark.anyio
 

@@ -11,10 +11,12 @@ import pytest
 from harness.checks import BY_ID
 from harness.config import parse_config
 from harness.errors import ConfigError
-from harness.http import Exchange, RecordedRequest, RecordedResponse, Response
+from harness.exchange import Exchange, RecordedRequest, RecordedResponse
+from harness.http import Response
 from harness.oauth.registration import ClientCredentials, Registration
 from harness.oauth.tokens import TokenResponse, parse_token_response
-from harness.probes.as_evidence import (
+from harness.probes.authserver.canary import Hit
+from harness.probes.authserver.evidence import (
     AudienceProbes,
     GracePoll,
     LabelledToken,
@@ -26,9 +28,8 @@ from harness.probes.as_evidence import (
     RegistrationProbes,
     TokenErrorProbes,
 )
-from harness.probes.as_records import AuthzRequest, FlowRun, Navigation
-from harness.probes.canary import Hit
-from harness.probes.rs_evidence import Attempt
+from harness.probes.authserver.records import AuthzRequest, FlowRun, Navigation
+from harness.probes.resource.evidence import Attempt
 from harness.results import Verdict
 
 REGISTERED = "http://127.0.0.1:40000/callback"

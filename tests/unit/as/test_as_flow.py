@@ -17,10 +17,10 @@ from starlette.types import ASGIApp
 from harness.config import Config
 from harness.engine import Run, Target
 from harness.http import HttpClient
-from harness.probes.as_audience import jwt_audience
-from harness.probes.as_authorize import is_loopback_ip_uri, unregistered_variants, with_port
-from harness.probes.as_flow import client_origins, navigate
-from harness.probes.as_records import AuthzRequest, Navigation
+from harness.probes.authserver.audience import jwt_audience
+from harness.probes.authserver.authorize import is_loopback_ip_uri, unregistered_variants, with_port
+from harness.probes.authserver.flow import client_origins, navigate
+from harness.probes.authserver.records import AuthzRequest, Navigation
 
 Serve = Callable[[ASGIApp], str]
 

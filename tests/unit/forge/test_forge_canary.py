@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from harness.errors import TargetError
-from harness.probes.misuse_canary import UpstreamCanary
+from harness.probes.misuse.canary import UpstreamCanary
 
 AGENT = "agent-token-0123456789"
 OTHER = "refresh-token-abcdefghij"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.probes.misuse_corpus import BUNDLED, Step, find_injections, load_corpus
+from harness.probes.misuse.corpus import BUNDLED, Step, find_injections, load_corpus
 from simulators.reference.state import INJECTED_NOTE_TEXT
 
 

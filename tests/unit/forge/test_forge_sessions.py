@@ -6,8 +6,8 @@ import secrets
 import uuid
 
 from harness.checks.sessions import MIN_BITS, entropy
-from harness.probes.rs_mcp import CallOutcome
-from harness.probes.session_evidence import SessionSample, estimate
+from harness.probes.resource.mcp import CallOutcome
+from harness.probes.sessions.evidence import SessionSample, estimate
 from harness.results import Verdict
 
 SAMPLE = 24

@@ -13,7 +13,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from harness.probes.forge import (
+from harness.probes.resource.forge import (
     HARNESS_KID,
     HarnessIssuer,
     alg_confusion,

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import httpx
 
-from harness.http import Exchange, RecordedRequest, Response
+from harness.exchange import Exchange, RecordedRequest
+from harness.http import Response
 from harness.oauth.cookies import CookieJar
 
 

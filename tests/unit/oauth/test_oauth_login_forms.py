@@ -4,7 +4,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from harness.http import Exchange, RecordedRequest, Response
+from harness.exchange import Exchange, RecordedRequest
+from harness.http import Response
 from harness.oauth.forms import parse_forms
 from harness.oauth.login import AutoLogin, FormLogin
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.compat import compatibility
-from harness.probes.journey import Journey, Phase, Step, impact
+from harness.probes.scenarios.journey import Journey, Phase, Step, impact
 from harness.profiles.catalogue import load_profiles
 from harness.profiles.show import listing, show
 from harness.results import Attribution, CompatVerdict

@@ -1,0 +1,1 @@
+"""Discovery probes: the challenge, protected resource metadata, AS metadata, unserved URLs."""

@@ -1,0 +1,1 @@
+"""Failure-mode scenarios: each client profile's journey through one failure mode."""

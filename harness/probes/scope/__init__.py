@@ -1,0 +1,1 @@
+"""Per-tool scope probes: narrow tokens, insufficient_scope challenges, step-up."""
