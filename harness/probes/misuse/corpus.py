@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness.errors import ConfigError
 
-BUNDLED = Path(__file__).resolve().parents[2] / "scenarios" / "data" / "injections.toml"
+BUNDLED = Path(__file__).resolve().parents[3] / "scenarios" / "data" / "injections.toml"
 MAX_INJECTIONS = 100
 MAX_PATTERN = 500
 MAX_SCANNED = 64 * 1024  # characters of tool output the agent reads
