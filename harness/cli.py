@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", metavar="N", type=int, help="random seed (default: random)")
     run.add_argument(
+        "--max-registrations",
+        metavar="N",
+        type=int,
+        help="send at most N client registrations; checks needing more skip (default: no cap)",
+    )
+    run.add_argument(
         "-k",
         metavar="EXPR",
         dest="select",
@@ -156,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fail_on=args.fail_on,
                 seed=args.seed,
                 select=args.select,
+                max_registrations=args.max_registrations,
             )
         if args.command == "report":
             return _report(Path(args.report_json), Path(args.out) if args.out else None)

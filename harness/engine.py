@@ -9,8 +9,10 @@ probes therefore run concurrently without any scheduling code. A probe that cann
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
@@ -25,6 +27,23 @@ if TYPE_CHECKING:  # the checks import evidence types, whose probes import this 
 log = logging.getLogger(__name__)
 
 Probe = Callable[["Run", str | None], Awaitable[object]]  # (run, profile) -> evidence
+
+RECENT_EXCHANGES = 6  # kept per probe: the evidence of an `error` (what led to it)
+# The exchanges the current probe task made (each task gets its own, see `Run.need`).
+_RECORDING: contextvars.ContextVar[deque[Exchange] | None] = contextvars.ContextVar(
+    "harness_recording", default=None
+)
+
+
+async def _recording(into: deque[Exchange], work: Awaitable[object]) -> object:
+    _RECORDING.set(into)  # in this task's own context: its exchanges, and its children's
+    return await work
+
+
+def _note(exchange: Exchange) -> None:
+    recording = _RECORDING.get()
+    if recording is not None:
+        recording.append(exchange)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +69,8 @@ class Run:
         self.target = target
         self._probes = probes
         self._tasks: dict[tuple[type, str | None], asyncio.Task[object]] = {}
+        self._recorded: dict[tuple[type, str | None], deque[Exchange]] = {}
+        http.add_recorder(_note)
         self.spec_revision: str | None = None  # the revision the target negotiated
 
     async def need[E](self, kind: type[E], profile: str | None = None) -> E:
@@ -60,9 +81,22 @@ class Run:
             probe = self._probes.get(kind)
             if probe is None:
                 raise LookupError(f"no probe produces {kind.__name__}")
-            task = asyncio.ensure_future(probe(self, profile))
+            recorded: deque[Exchange] = deque(maxlen=RECENT_EXCHANGES)
+            self._recorded[key] = recorded
+            task = asyncio.ensure_future(_recording(recorded, probe(self, profile)))
             self._tasks[key] = task
-        return cast("E", await asyncio.shield(task))
+        try:
+            return cast("E", await asyncio.shield(task))
+        except Exception:
+            # what the failed probe sent counts as the caller's too: an error is shown with it
+            mine = _RECORDING.get()
+            if mine is not None and mine is not self._recorded[key]:
+                mine.extend(self._recorded[key])
+            raise
+
+    def recent_exchanges(self, kind: type, profile: str | None = None) -> tuple[Exchange, ...]:
+        """The last exchanges the probe of `kind` made (or inherited from a failed probe)."""
+        return tuple(self._recorded.get((kind, profile), ()))
 
     async def close(self) -> None:
         for task in self._tasks.values():
@@ -89,16 +123,24 @@ async def _judge(run: Run, check: AnyCheck, profile: str | None, timeout_s: floa
     except NotApplicable as absent:
         return check.result(Verdict.SKIP, str(absent), profile=profile)
     except TargetError as exc:
-        shown = cast("tuple[Exchange, ...]", getattr(exc, "exchanges", ()))
+        shown = error_evidence(exc, run.recent_exchanges(check.evidence, profile))
         return check.result(Verdict.ERROR, str(exc), profile=profile, exchanges=shown)
     except TimeoutError:
         message = f"gathering evidence took longer than {timeout_s:.0f}s"
-        return check.result(Verdict.ERROR, message, profile=profile)
+        shown = run.recent_exchanges(check.evidence, profile)
+        return check.result(Verdict.ERROR, message, profile=profile, exchanges=shown)
     except Exception as exc:  # a harness bug must surface as `error`, never as a pass
         log.debug("probe for %s crashed", check.id, exc_info=True)  # may quote secrets
         message = f"harness error: {type(exc).__name__}: {run.http.vault.redact(str(exc))}"
-        return check.result(Verdict.ERROR, message, profile=profile)
+        shown = run.recent_exchanges(check.evidence, profile)
+        return check.result(Verdict.ERROR, message, profile=profile, exchanges=shown)
     return check.run(evidence, profile=profile)
+
+
+def error_evidence(exc: BaseException, recent: Sequence[Exchange]) -> tuple[Exchange, ...]:
+    """The exchanges an error names itself, else the last ones that led to it."""
+    own = cast("tuple[Exchange, ...]", getattr(exc, "exchanges", ()))
+    return tuple(own) or tuple(recent)
 
 
 async def judge_all(

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
+from harness.budget import RequestBudget, classify
 from harness.egress import EgressPolicy
 from harness.errors import TargetError
 from harness.exchange import Exchange as Exchange  # re-exported: the layer's own record
@@ -124,8 +125,10 @@ class HttpClient:
         max_body: int = DEFAULT_MAX_BODY,
         user_agent: str = "mcp-auth-harness",
         max_connections: int = 32,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.vault = vault
+        self.budget = budget or RequestBudget()  # counts, rate limits, registration cache
         self.policy = policy
         self.deadline = deadline
         self.timeout_s = timeout_s
@@ -171,6 +174,7 @@ class HttpClient:
         if params:
             self.vault.add_fields(params)
             url = _with_query(url, params)
+        self.budget.admit(method, url, classify(method, url, form, json_body))
         body, content_type = _encode_body(form, json_body, content)
         if form:
             self.vault.add_fields(form)
@@ -202,6 +206,9 @@ class HttpClient:
             self._record(request, None, None, reason, started)
             raise TargetError(f"{method} {self.vault.redact_url(url)} failed: {reason}") from exc
         _register_response_secrets(self.vault, response, raw)
+        self.budget.observe(
+            str(request.url), response.status_code, response.headers.get("retry-after")
+        )
         exchange = self._record(request, response, raw, None, started)
         return Response(
             status=response.status_code,

@@ -69,6 +69,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--mcp-out", metavar="DIR", help="write report.json/html/md and junit.xml here")
     group.addoption("--mcp-seed", metavar="N", type=int, default=None, help="random seed")
+    group.addoption(
+        "--mcp-max-registrations",
+        metavar="N",
+        type=int,
+        default=None,
+        help="send at most N client registrations (checks needing more skip)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -137,6 +144,7 @@ def mcp_session(
         on_result=lambda result: pytestconfig.hook.pytest_mcp_result(result=result),
         profiles=selected_profiles(pytestconfig),
         profile_dirs=pytestconfig.getoption("mcp_profile_dir"),
+        max_registrations=pytestconfig.getoption("mcp_max_registrations"),
     )
     state.session = session
     session.run()

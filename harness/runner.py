@@ -81,6 +81,7 @@ def run_command(
     seed: int | None,
     select: str | None = None,
     profile_dirs: Sequence[str] = (),
+    max_registrations: int | None = None,
 ) -> int:
     load_config(config_path)  # configuration errors surface here, before pytest starts
     choose(load_profiles(profile_dirs), profiles)  # and so do unknown or invalid profiles
@@ -109,6 +110,10 @@ def run_command(
         args += ["--mcp-seed", str(seed)]
     if select:
         args += ["-k", select]
+    if max_registrations is not None:
+        if max_registrations < 0:
+            raise ConfigError("--max-registrations must be 0 or more")
+        args += ["--mcp-max-registrations", str(max_registrations)]
     for profile in profiles:
         args += ["--mcp-profile", profile]
     for folder in profile_dirs:

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from harness import __version__
+from harness.budget import RequestBudget
 from harness.checks import ALL_CHECKS, AnyCheck
 from harness.compat import compatibility
 from harness.config import Config
@@ -46,8 +47,10 @@ class HarnessSession:
         on_result: Callable[[Result], None] | None = None,
         profiles: Sequence[str] | None = None,
         profile_dirs: Sequence[str] = (),
+        max_registrations: int | None = None,
     ) -> None:
-        """`profiles`: names to simulate (None: the baseline only; empty: every profile)."""
+        """`profiles`: names to simulate (None: the baseline only; empty: every profile);
+        `max_registrations`: the most client registrations the run may send."""
         self.target = Target(
             mcp_url=target_url,
             spec=spec,
@@ -60,6 +63,7 @@ class HarnessSession:
         names = (BASELINE_PROFILE,) if profiles is None else tuple(profiles)
         self.profiles = tuple(p.name for p in select(self.catalogue, names))
         self.vault = SecretVault(config.secrets())
+        self.budget = RequestBudget(max_registrations=max_registrations)
         self.results: dict[tuple[str, str | None], Result] = {}
         self.compatibility: tuple[Compatibility, ...] = ()
         self.fatal: str | None = None
@@ -83,7 +87,7 @@ class HarnessSession:
         policy = EgressPolicy.for_target(self.target.mcp_url)
         probes = {**PROBES, ProfileCatalogue: catalogue_probe(self.catalogue)}
         async with HttpClient(
-            vault=self.vault, policy=policy, deadline=Deadline(RUN_DEADLINE_S)
+            vault=self.vault, policy=policy, deadline=Deadline(RUN_DEADLINE_S), budget=self.budget
         ) as http:
             run = Run(http=http, config=self.config, target=self.target, probes=probes)
             try:
@@ -93,6 +97,7 @@ class HarnessSession:
                 self.compatibility = await self._compatibility(run, plan)
             finally:
                 await run.close()
+                await self.budget.close()
         for result in results:
             self.results[(result.check, result.profile)] = result
         self.spec_revision = run.spec_revision
@@ -131,7 +136,7 @@ class HarnessSession:
     def report(self, *, started_at: str, duration_s: float) -> Report:
         order = {(c.id, p): i for i, (c, p) in enumerate(self.planned())}
         results = sorted(self.results.values(), key=lambda r: order.get((r.check, r.profile), 0))
-        extra: dict[str, object] = {}
+        extra: dict[str, object] = {"budget": self.budget.to_json()}
         if self.fatal:
             extra["harness"] = {"fatal": self.fatal}
         return Report(

@@ -78,14 +78,18 @@ class Check[E: Evidence]:
             )
         except NotApplicable as absent:
             return self.result(Verdict.SKIP, str(absent), profile=profile, level=effective)
-        except TargetError as exc:
-            return self.result(Verdict.ERROR, str(exc), profile=profile, level=effective)
+        except TargetError as exc:  # an error shows what it names, else what was judged
+            shown = getattr(exc, "exchanges", ()) or evidence.exchanges
+            return self.result(
+                Verdict.ERROR, str(exc), profile=profile, exchanges=shown, level=effective
+            )
         except Exception as exc:  # a harness bug must surface as `error`, never as a pass
             log.debug("check %s crashed", self.id, exc_info=True)  # may quote secrets
             return self.result(
                 Verdict.ERROR,
                 f"harness error in check: {type(exc).__name__}",
                 profile=profile,
+                exchanges=evidence.exchanges,
                 level=effective,
             )
         return self.result(

@@ -7,6 +7,7 @@ import contextlib
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from harness.budget import RateLimited, rate_limit_reason
 from harness.config import Config
 from harness.egress import is_loopback_host
 from harness.errors import NotApplicable
@@ -135,12 +136,23 @@ async def _dcr(
     )
     count = profile.registration.per_connect.value
     headers = oauth_headers(profile)
-    results: list[Registration] = list(
-        await asyncio.gather(
-            *(register(pc.http, endpoint, body, headers=headers) for _ in range(count))
+    if count == 1:  # one registration per distinct client metadata and run (rate limits)
+        key = {"body": body, "headers": list(headers)}
+        results: list[Registration] = [
+            await pc.http.budget.registration(
+                endpoint, key, lambda: register(pc.http, endpoint, body, headers=headers)
+            )
+        ]
+    else:  # the quirk is the concurrent registrations themselves: each one is sent
+        results = list(
+            await asyncio.gather(
+                *(register(pc.http, endpoint, body, headers=headers) for _ in range(count))
+            )
         )
-    )
     first = results[0]
+    if first.response.status == 429:  # a rate limit is no verdict on the client's metadata
+        reason = rate_limit_reason(first.response.header("retry-after"))
+        raise RateLimited(f"{reason}: the registration endpoint answered 429")
     if first.credentials is None:
         error = first.error or "refused"
         if first.error_description:

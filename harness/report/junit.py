@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from harness.report.view import case_name, check_prefix, printable
+from harness.report.view import case_name, check_prefix, exchanges, printable
 from harness.results import Compatibility, CompatVerdict, Report, Result, Verdict
 
 SUITE_NAME = "mcp-auth-harness"
@@ -48,7 +48,9 @@ def _result_case(suite: ET.Element, result: Result) -> None:
         failure.text = xml_safe(body)
     elif result.verdict is Verdict.ERROR:
         error = ET.SubElement(case, "error", message=message, type="error")
-        error.text = message
+        shown = exchanges(result)
+        evidence = "".join(f"\n  {exchange.line}" for exchange in shown)
+        error.text = xml_safe(result.message + (f"\n\nEvidence:{evidence}" if shown else ""))
     elif result.verdict is Verdict.SKIP:
         ET.SubElement(case, "skipped", message=message)
 

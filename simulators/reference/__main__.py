@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--mcp-path", default="/mcp", metavar="PATH")
     add("--access-token-ttl", type=int, default=3600, metavar="SECONDS")
     add("--refresh-token-ttl", type=int, default=86400, metavar="SECONDS")
+    add("--register-rate-limit", type=int, metavar="N", help="N registrations an hour, then 429")
+    add("--token-rate-limit", type=int, metavar="N", help="N token requests per 15 min, then 429")
     return parser
 
 
@@ -61,6 +63,8 @@ def _config(args: argparse.Namespace) -> ReferenceConfig:
         mcp_path=args.mcp_path,
         dynamic_client_registration=not args.no_dcr,
         client_id_metadata_documents=not args.no_cimd,
+        register_rate_limit=args.register_rate_limit,
+        token_rate_limit=args.token_rate_limit,
     )
 
 

@@ -41,6 +41,12 @@ from simulators.reference.grants import (
 )
 from simulators.reference.login import LoginFlow, error_page
 from simulators.reference.models import PUBLIC_CLIENT, AuthMethod, Client, User
+from simulators.reference.ratelimit import (
+    REGISTER_WINDOW_S,
+    TOKEN_WINDOW_S,
+    rate_limited,
+    window,
+)
 from simulators.reference.redirects import registration_problem
 
 INTROSPECTION_CLIENT_ID: Final = "reference-resource-server"
@@ -95,9 +101,18 @@ class AuthorizationService:
             ("jwks", self._jwks, ["GET"]),
         ]
         interactive = {"authorize", "login", "consent"}
-        registration = self._ctx.config.dynamic_client_registration
+        config = self._ctx.config
+        registration = config.dynamic_client_registration
+        limits = {
+            "register": window(config.register_rate_limit, REGISTER_WINDOW_S),
+            "token": window(config.token_rate_limit, TOKEN_WINDOW_S),
+        }
         return [
-            Route(urls.as_path(name), self._guard(h, html=name in interactive), methods=m)
+            Route(
+                urls.as_path(name),
+                rate_limited(self._guard(h, html=name in interactive), limits.get(name)),
+                methods=m,
+            )
             for name, h, m in spec
             if name != "register" or registration
         ]

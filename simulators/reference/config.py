@@ -44,6 +44,10 @@ class ReferenceConfig:
     client_id_metadata_documents: bool = True
     #: offer dynamic client registration (RFC 7591); without it clients must be pre-registered
     dynamic_client_registration: bool = True
+    #: at most this many registrations per client address an hour, then 429 (as the TS SDK: 20)
+    register_rate_limit: int | None = None
+    #: at most this many token requests per client address in 15 minutes (as the TS SDK: 50)
+    token_rate_limit: int | None = None
 
     def __post_init__(self) -> None:
         for name, path in (("issuer_path", self.issuer_path), ("mcp_path", self.mcp_path)):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from harness import __version__
+from harness.budget import RateLimited, rate_limit_reason
 from harness.config import UserCredentials
 from harness.engine import Probe, Run
 from harness.errors import EgressRefused, NotApplicable, TargetError
@@ -27,7 +28,12 @@ from harness.oauth.discovery import Discovery, discover
 from harness.oauth.errors import FlowError
 from harness.oauth.login import AutoLogin, FormLogin, FormSubmission, LoginDriver
 from harness.oauth.pkce import new_pkce
-from harness.oauth.registration import ClientCredentials, register, registration_body
+from harness.oauth.registration import (
+    ClientCredentials,
+    Registration,
+    register,
+    registration_body,
+)
 from harness.oauth.tokens import TokenResponse, redeem_code
 from harness.oauth.wellknown import origin
 from harness.probes.authserver.records import AuthzRequest, FlowRun, Navigation
@@ -125,25 +131,50 @@ async def register_client(
     *,
     purpose: str,
     redirect_uris: tuple[str, ...] = (DEFAULT_REDIRECT_URI,),
+    distinct: bool = False,
 ) -> ClientCredentials:
-    """A new public client by DCR: `NotApplicable` without an endpoint, `FlowError` if refused."""
+    """A public client by DCR: `NotApplicable` without an endpoint, `FlowError` if refused.
+
+    Registrations are rate-limited, so one client serves every purpose with the same metadata
+    (the run's registration cache); `distinct` registers a client of its own (a second client
+    for the binding checks), named after its purpose.
+    """
     endpoint = discovery.endpoints.registration_endpoint if discovery.endpoints else None
     if not endpoint:
         raise NotApplicable(
             "the authorization server offers no registration endpoint; "
             "configure a pre-registered client in [client]"
         )
-    body = registration_body(
-        client_name=f"mcp-auth-harness {__version__} ({purpose})",
-        redirect_uris=redirect_uris,
-        scope=discovery.scope_to_request(),
-    )
-    registration = await register(run.http, endpoint, body)
+    if distinct:
+        body = harness_registration_body(discovery.scope_to_request(), redirect_uris, purpose)
+        registration = await register(run.http, endpoint, body)
+    else:
+        registration = await registration_of(
+            run, endpoint, harness_registration_body(discovery.scope_to_request(), redirect_uris)
+        )
     if registration.credentials is None:
+        if registration.response.status == 429:
+            reason = rate_limit_reason(registration.response.header("retry-after"))
+            raise RateLimited(f"{reason}: the registration endpoint answered 429")
         raise FlowError(
             "registration", f"refused: {registration.error}", (registration.response.exchange,)
         )
     return registration.credentials
+
+
+def harness_registration_body(
+    scope: str | None, redirect_uris: tuple[str, ...], purpose: str | None = None
+) -> dict[str, object]:
+    """The harness's own registration request (a typical MCP client's)."""
+    name = f"mcp-auth-harness {__version__}" + (f" ({purpose})" if purpose else "")
+    return registration_body(client_name=name, redirect_uris=redirect_uris, scope=scope)
+
+
+async def registration_of(run: Run, endpoint: str, body: dict[str, object]) -> Registration:
+    """The registration of `body` at `endpoint`, sent once per run (see `RequestBudget`)."""
+    return await run.http.budget.registration(
+        endpoint, body, lambda: register(run.http, endpoint, body)
+    )
 
 
 async def obtain_client(run: Run, discovery: Discovery, *, purpose: str) -> ClientCredentials:

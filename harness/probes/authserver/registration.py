@@ -10,7 +10,14 @@ from harness.errors import NotApplicable
 from harness.oauth.errors import FlowError
 from harness.oauth.registration import AuthMethod, register, registration_body
 from harness.probes.authserver.evidence import RegistrationAttempt, RegistrationProbes, SecondClient
-from harness.probes.authserver.flow import DEFAULT_REDIRECT_URI, full_flow, prepare, register_client
+from harness.probes.authserver.flow import (
+    DEFAULT_REDIRECT_URI,
+    full_flow,
+    harness_registration_body,
+    prepare,
+    register_client,
+    registration_of,
+)
 
 #: (label, redirect URI) a registration must refuse: schemes that run code or carry data, a
 #: fragment, and plain http to a host that is not loopback.
@@ -43,8 +50,19 @@ async def probe_registration(run: Run, _profile: str | None) -> RegistrationProb
             label=label, redirect_uri=redirect_uri, registration=registration
         )
 
+    async def typical() -> RegistrationAttempt:
+        # the harness's own client metadata: the registration the other probes share (the
+        # recorded request and answer are the same evidence, and no second client is spent)
+        body = harness_registration_body(setup.scope, (DEFAULT_REDIRECT_URI,))
+        registration = await registration_of(run, endpoint, body)
+        return RegistrationAttempt(
+            label="a typical MCP client registration",
+            redirect_uri=DEFAULT_REDIRECT_URI,
+            registration=registration,
+        )
+
     bad = await asyncio.gather(*(attempt(label, uri) for label, uri in BAD_REDIRECT_URIS))
-    valid = await attempt("a typical MCP client registration", DEFAULT_REDIRECT_URI)
+    valid = await typical()
     return RegistrationProbes(
         endpoint=endpoint, requested_auth_method=AuthMethod.NONE, bad=tuple(bad), valid=valid
     )
@@ -60,7 +78,7 @@ async def probe_second_client(run: Run, _profile: str | None) -> SecondClient:
             "dynamic client registration to create one",
         )
     try:
-        client = await register_client(run, setup.discovery, purpose="second client")
+        client = await register_client(run, setup.discovery, purpose="second client", distinct=True)
     except FlowError as exc:
         return SecondClient(
             client=None, reason=f"registering a second client (by DCR) failed: {exc}"
