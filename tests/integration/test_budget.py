@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from harness.config import Config
@@ -19,6 +26,8 @@ from harness.session import HarnessSession
 from simulators.reference import ReferenceConfig, ReferenceServer
 
 TIMEOUT_S = 180
+HARNESS = [sys.executable, "-m", "harness"]
+FORM = "application/x-www-form-urlencoded"
 FINDINGS = frozenset({Verdict.FAIL, Verdict.WARN})
 
 
@@ -110,16 +119,64 @@ def test_every_error_carries_its_evidence_in_every_format(tmp_path: Path) -> Non
     assert set(paths) == set(FILENAMES)
 
 
+@contextmanager
+def serve_reference(*options: str) -> Iterator[str]:
+    """`mcp-auth-harness serve-reference OPTIONS` as a user starts it; yields its MCP URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and program
+        [*HARNESS, "serve-reference", "--port", str(port), *options],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # the first line names the endpoint once it listens
+        assert line.startswith("MCP endpoint:"), line
+        yield line.split(":", 1)[1].strip()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def post(url: str, body: bytes, content_type: str) -> tuple[int, str | None]:
+    request = urllib.request.Request(  # noqa: S310 - a loopback URL of our own server
+        url, data=body, method="POST", headers={"content-type": content_type}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            return answer.status, answer.headers.get("retry-after")
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers.get("retry-after")
+
+
+def test_serve_reference_rate_limits_register_and_token() -> None:
+    with serve_reference("--register-rate-limit", "1", "--token-rate-limit", "0") as mcp_url:
+        base = mcp_url.rsplit("/", 1)[0]
+        client = json.dumps({"redirect_uris": ["http://127.0.0.1:9/cb"]}).encode()
+        first = post(f"{base}/register", client, "application/json")
+        second = post(f"{base}/register", client, "application/json")
+        token = post(f"{base}/token", b"grant_type=client_credentials", FORM)
+    assert first[0] == 201
+    assert second[0] == 429
+    assert 0 < int(second[1] or 0) <= 3600
+    assert token[0] == 429
+    assert 0 < int(token[1] or 0) <= 900
+
+
 def test_max_registrations_caps_what_a_cli_run_sends(tmp_path: Path) -> None:
-    with ReferenceServer(ReferenceConfig()) as server:
+    # the server would answer a third registration 429: the cap keeps the run below it
+    with serve_reference("--register-rate-limit", "2") as mcp_url:
         done = subprocess.run(  # noqa: S603 - our own interpreter and program
             [
-                sys.executable,
-                "-m",
-                "harness",
+                *HARNESS,
                 "run",
                 "--target",
-                server.mcp_url,
+                mcp_url,
                 "--profile",
                 "spec-2025-11-25",
                 "--max-registrations",
@@ -137,6 +194,7 @@ def test_max_registrations_caps_what_a_cli_run_sends(tmp_path: Path) -> None:
     assert spent["max_registrations"] == 2
     assert spent["registrations"] == 2, spent
     assert spent["registrations_refused_by_budget"] > 0, spent
+    assert spent["rate_limited"] == [], spent
     messages = [r["message"] for r in report["results"] if r["verdict"] == "skip"]
     assert any("--max-registrations 2 are spent" in m for m in messages), messages
     assert not [r for r in report["results"] if r["verdict"] in {"fail", "warn"}]

@@ -94,25 +94,41 @@ PY_EXPECTED: dict[str, Verdict] = {
 # Checks that must pass: the harness drives each server end to end, and on the Python SDK server
 # (8 s access tokens, see conftest.PY_ACCESS_TTL_S) it really presents an expired token.
 TS_MUST_PASS = ("scenario.happy-path",)
+# The TS SDK auth router's default rate limits per client address (express-rate-limit): a
+# default run must stay within them (each test starts a fresh server, so they start from zero).
+TS_LIMITS = {"registrations": 20, "token_requests": 50}
 PY_MUST_PASS = ("scenario.happy-path", "rs.expired")
 
 
 def test_typescript_sdk_example(ts_server: RunningServer) -> None:
-    judge(ts_server, TS_EXPECTED | TS_VARIANT_EXPECTED[ts_server.variant], TS_MUST_PASS)
+    judge(ts_server, TS_EXPECTED | TS_VARIANT_EXPECTED[ts_server.variant], TS_MUST_PASS, TS_LIMITS)
 
 
 def test_python_sdk_server(python_sdk_server: RunningServer) -> None:
     judge(python_sdk_server, PY_EXPECTED, PY_MUST_PASS)
 
 
-def judge(server: RunningServer, expected: dict[str, Verdict], must_pass: tuple[str, ...]) -> None:
-    """Run every check against `server` with the default configuration and compare."""
+def judge(
+    server: RunningServer,
+    expected: dict[str, Verdict],
+    must_pass: tuple[str, ...],
+    limits: dict[str, int] | None = None,
+) -> None:
+    """Run every check against `server` with the default configuration and compare; with
+    `limits`, the budget section of report.json stays within each of them."""
     session = HarnessSession(target_url=server.mcp_url, config=Config())
     session.run()
     table = verdict_table(server, session)
-    sys.stdout.write(table)
+    spent = session.report(started_at="", duration_s=0.0).to_json()["budget"]
+    assert isinstance(spent, dict)
+    sys.stdout.write(f"{table}  budget: {spent}\n")
 
     problems: list[str] = []
+    if spent["rate_limited"]:
+        problems.append(f"the server rate-limited the run: {spent['rate_limited']}")
+    for counter, limit in (limits or {}).items():
+        if spent[counter] > limit:
+            problems.append(f"{spent[counter]} {counter}: over the server's limit of {limit}")
     if session.fatal:
         problems.append(f"the run did not finish: {session.fatal}")
     by_check = {check: result for (check, _), result in session.results.items()}
