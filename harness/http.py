@@ -7,6 +7,8 @@ Every request the harness sends goes through `HttpClient`, which
 - reads at most `max_body` bytes (a huge document or an endless SSE stream cannot exhaust the run),
 - refuses destinations the `EgressPolicy` forbids, and never follows redirects by itself
   (flows follow them hop by hop, so every hop is recorded and checked).
+- accounts every request in the run's `RequestBudget`, which refuses to send to an endpoint that
+  answered 429 (and registrations beyond `--max-registrations`) with a `skip` reason.
 """
 
 from __future__ import annotations
