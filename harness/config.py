@@ -34,6 +34,7 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 class UserCredentials:
     username: str | None = None
     password: str | None = None
+    access_token: str | None = None  # static mode: this user's token (no OAuth flow)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +45,11 @@ class LoginConfig:
     access_token: str | None = None
     refresh_token: str | None = None
     second_user: UserCredentials | None = None
+    # static mode only: where `refresh_token` is redeemed (else the discovered token endpoint),
+    # and the extra tokens the checks that need more than one credential use
+    token_endpoint: str | None = None
+    narrow_token: str | None = None  # a token carrying only [scopes].narrow
+    other_resource_token: str | None = None  # a token issued for [target].other_resource
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,9 +124,11 @@ class Config:
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret in the configuration, for the run's vault."""
-        values = [self.login.password, self.login.access_token, self.login.refresh_token]
-        if self.login.second_user is not None:
-            values.append(self.login.second_user.password)
+        login = self.login
+        values = [login.password, login.access_token, login.refresh_token, login.narrow_token]
+        values.append(login.other_resource_token)
+        if login.second_user is not None:
+            values += [login.second_user.password, login.second_user.access_token]
         if self.client is not None:
             values.append(self.client.client_secret)
         values.append(self.tokens.expired_token)
@@ -130,7 +138,17 @@ class Config:
 _SECTIONS: dict[str, frozenset[str]] = {
     "target": frozenset({"url", "other_resource", "safe_tool"}),
     "login": frozenset(
-        {"mode", "username", "password", "access_token", "refresh_token", "second_user"}
+        {
+            "mode",
+            "username",
+            "password",
+            "access_token",
+            "refresh_token",
+            "second_user",
+            "token_endpoint",
+            "narrow_token",
+            "other_resource_token",
+        }
     ),
     "client": frozenset({"client_id", "client_secret", "redirect_uri"}),
     "scopes": frozenset({"narrow"}),
@@ -290,9 +308,11 @@ def _login(reader: _Reader) -> LoginConfig:
     second = reader.table_at("second_user")
     second_user = None
     if second is not None:
-        second.check_keys(frozenset({"username", "password"}))
+        second.check_keys(frozenset({"username", "password", "access_token"}))
         second_user = UserCredentials(
-            username=second.string("username"), password=second.string("password")
+            username=second.string("username"),
+            password=second.string("password"),
+            access_token=_static_only(second, "access_token", mode),
         )
     return LoginConfig(
         mode=cast("LoginMode", mode),
@@ -301,7 +321,18 @@ def _login(reader: _Reader) -> LoginConfig:
         access_token=access_token,
         refresh_token=reader.string("refresh_token"),
         second_user=second_user,
+        token_endpoint=_static_only(reader, "token_endpoint", mode, url=True),
+        narrow_token=_static_only(reader, "narrow_token", mode),
+        other_resource_token=_static_only(reader, "other_resource_token", mode),
     )
+
+
+def _static_only(reader: _Reader, key: str, mode: str, *, url: bool = False) -> str | None:
+    """A static-mode key: an error in the other modes, where the harness would ignore it."""
+    value = reader.url(key) if url else reader.string(key)
+    if value is not None and mode != "static":
+        raise reader.fail(key, f'is used only when [login].mode is "static" (it is {mode!r})')
+    return value
 
 
 def _upstream_canary(reader: _Reader) -> UpstreamCanary | None:

@@ -5,6 +5,7 @@ tokens; other probes use it to get the credentials they present (or mutate). It 
 `NotApplicable` when the target offers no way for the harness to become a client, and `FlowError`
 (a `TargetError`) naming the step that failed. The steps themselves live in
 `harness.probes.authserver.flow`, where the authorization-server probes change them one at a time.
+In the static login mode the run's main grant is the configured token (`harness.probes.static`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from harness.probes.authserver.flow import (
     obtain_discovery,
     redirect_of,
 )
+from harness.probes.static import NO_FLOW, is_static, wallet
 
 __all__ = [
     "DEFAULT_REDIRECT_URI",
@@ -72,7 +74,23 @@ def with_offline_access(discovery: Discovery, scope: str | None) -> str | None:
 
 
 async def probe_grant(run: Run, _profile: str | None) -> Grant:
+    if is_static(run):
+        return await static_grant(run)
     return await obtain_grant(run, purpose="main")
+
+
+async def static_grant(run: Run) -> Grant:
+    """The configured static token as the run's main grant (no flow, so no exchanges)."""
+    held = await wallet(run)
+    return Grant(
+        discovery=held.discovery,
+        client=held.client or ClientCredentials(client_id=""),  # no client: nothing to redeem
+        tokens=held.tokens,
+        token_endpoint=held.token_endpoint or "",
+        resource=held.discovery.resource,
+        scope=held.tokens.scope,
+        exchanges=(),
+    )
 
 
 async def try_grant(run: Run) -> tuple[Grant | None, str | None]:
@@ -109,6 +127,8 @@ async def obtain_grant(
     `strict` behaves as a spec-following client would, refusing an authorization server that
     does not advertise PKCE S256; probes leave it off so they can test such servers anyway.
     """
+    if is_static(run):
+        raise NotApplicable(NO_FLOW)
     discovery = await obtain_discovery(run)
     endpoints = discovery.require_endpoints()
     methods = (
@@ -121,8 +141,6 @@ async def obtain_grant(
             "(code_challenge_methods_supported); a client MUST refuse to proceed",
             discovery.exchanges,
         )
-    if run.config.login.mode == "static":
-        raise NotApplicable("[login].mode is static: the harness cannot run an OAuth flow")
     client = await obtain_client(run, discovery, purpose=purpose)
     setup = FlowSetup(
         discovery=discovery,

@@ -8,7 +8,7 @@ import time
 
 from harness.engine import Probe, Run
 from harness.errors import NotApplicable, TargetError
-from harness.probes.grant import require_grant, try_grant
+from harness.probes.grant import require_grant, static_grant, try_grant
 from harness.probes.resource.evidence import (
     BearerProbes,
     ExpiredProbe,
@@ -16,6 +16,7 @@ from harness.probes.resource.evidence import (
     VerbAttempt,
 )
 from harness.probes.resource.target import McpProbe
+from harness.probes.static import is_static, jwt_expiry
 
 HUGE_TOKEN_BYTES = 64 * 1024
 
@@ -113,6 +114,8 @@ async def probe_expired(run: Run, _profile: str | None) -> ExpiredProbe:
             "configured expired token", authorization=f"Bearer {hints.expired_token}"
         )
         return ExpiredProbe(attempt=attempt, how="[tokens].expired_token from the configuration")
+    if is_static(run):
+        return await _static_expiry(run, mcp)
     grant = await require_grant(run, purpose="expiry")
     lifetime = grant.tokens.expires_in
     if lifetime is None:
@@ -136,6 +139,36 @@ async def probe_expired(run: Run, _profile: str | None) -> ExpiredProbe:
     await asyncio.sleep(max(wait, 0.0))
     attempt = await mcp.attempt("token after expiry", authorization=authorization)
     how = f"sent {lifetime + leeway:g} s after issue, expires_in={lifetime}"
+    return ExpiredProbe(attempt=attempt, how=how)
+
+
+async def _static_expiry(run: Run, mcp: McpProbe) -> ExpiredProbe:
+    """The configured token after its JWT `exp`, when that comes within the wait allowed."""
+    hints = run.config.tokens
+    grant = await static_grant(run)
+    token = grant.tokens.access_token
+    exp = jwt_expiry(token)
+    if exp is None:
+        raise NotApplicable(
+            "the static [login].access_token carries no JWT exp, so its expiry cannot be "
+            "awaited; set [tokens].expired_token to a token known to be expired"
+        )
+    wait = exp + hints.expiry_leeway_s - time.time()
+    if wait > hints.max_expiry_wait_s:
+        raise NotApplicable(
+            f"the static [login].access_token expires in {wait - hints.expiry_leeway_s:.0f} s; "
+            f"waiting {wait:.0f} s exceeds [tokens].max_expiry_wait_s="
+            f"{hints.max_expiry_wait_s:g}. Raise it, or set [tokens].expired_token"
+        )
+    authorization = f"Bearer {token}"
+    if wait > 0:
+        fresh = await mcp.attempt("the same token before expiry", authorization=authorization)
+        if not fresh.accepted:
+            raise TargetError(f"the static token was refused before expiry ({fresh.describe()})")
+        # Expiry can only be observed by letting time pass: nothing else to wait on.
+        await asyncio.sleep(wait)
+    attempt = await mcp.attempt("token after expiry", authorization=authorization)
+    how = f"the static token, sent {hints.expiry_leeway_s:g} s after its JWT exp"
     return ExpiredProbe(attempt=attempt, how=how)
 
 

@@ -5,6 +5,7 @@ Every flow reuses the main grant's discovery and runs the authorization code flo
 new client (the configured one if any). The client registers the scope it will ask for, so an
 authorization server that limits clients to their registered scope grants what was requested.
 A second user is reached with `login_hint` (auto login) and, in form mode, that user's password.
+In the static login mode no flow runs: the tokens come from the configuration (`static.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from harness.oauth.registration import ClientCredentials, register, registration
 from harness.oauth.tokens import TokenSet, redeem_code
 from harness.probes.grant import DEFAULT_REDIRECT_URI, Grant, login_driver, try_grant
 from harness.probes.resource.forge import parse_jws
+from harness.probes.static import extra_token, is_static, wallet
 
 # what the checks ask for when the harness cannot get the token they need
 MIN_REMAINING_S = 30.0  # a token closer to expiry than this is replaced before a probe uses it
@@ -103,6 +105,16 @@ async def live_tokens(run: Run, *, purpose: str) -> Obtained:
     """The main grant's tokens while they have time left, else a fresh flow's: a probe that
     presents a valid token must not have it expire under it (short-lived tokens, long runs)."""
     grant = await main_grant(run)
+    if is_static(run):  # the configured token, refreshed when it runs low and it can be
+        held = await wallet(run)
+        tokens = await held.live(run, min_remaining_s=MIN_REMAINING_S)
+        return Obtained(
+            tokens=tokens,
+            client=grant.client,
+            scope=tokens.scope,
+            resource=grant.resource,
+            exchanges=(),
+        )
     expires_at = grant.tokens.expires_at
     if expires_at is None or expires_at - time.monotonic() > MIN_REMAINING_S:
         return Obtained(
@@ -123,8 +135,25 @@ async def fresh_tokens(
     resource: str | None = None,
     user: UserCredentials | None = None,
 ) -> Obtained:
-    """One more authorization code flow. `scope` None asks for what the main grant asked for."""
+    """One more authorization code flow. `scope` None asks for what the main grant asked for.
+    In the static login mode: the configured token for that scope, resource or user."""
     grant = await main_grant(run)
+    if is_static(run):
+        extra = extra_token(
+            run,
+            await wallet(run),
+            purpose=purpose,
+            scope=scope,
+            resource=resource,
+            second_user=user is not None,
+        )
+        return Obtained(
+            tokens=extra.tokens,
+            client=grant.client,
+            scope=extra.scope,
+            resource=extra.resource,
+            exchanges=(),
+        )
     discovery = grant.discovery
     endpoints = discovery.require_endpoints()
     requested = scope if scope is not None else grant.scope
@@ -200,6 +229,9 @@ async def tokens_or_skip(
 async def second_user_tokens(run: Run, *, purpose: str, scope: str | None = None) -> Obtained:
     """A token of `[login.second_user]`; `NotApplicable` when none is configured or reachable."""
     second = run.config.login.second_user
+    if is_static(run):  # [login.second_user].access_token, else a skip naming that key
+        user = second or UserCredentials()
+        return await fresh_tokens(run, purpose=purpose, scope=scope, user=user)
     if second is None or not second.username:
         raise NotApplicable(f"needs a second user: {SECOND_USER_HINT}")
     return await tokens_or_skip(run, purpose=purpose, scope=scope, user=second)

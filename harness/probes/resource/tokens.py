@@ -49,6 +49,7 @@ from harness.probes.resource.token_evidence import (
     OriginProbe,
     RevokedProbe,
 )
+from harness.probes.static import NO_FLOW, is_static
 
 FOREIGN_ORIGIN = "https://evil.example"
 # the control, then the alg-none, tampered, alg-confusion and foreign-issuer attempts
@@ -157,6 +158,8 @@ async def _as_public_key(
 
 
 async def probe_revoked(run: Run, _profile: str | None) -> RevokedProbe:
+    if is_static(run):  # revoking the configured token would end the run's credential
+        raise NotApplicable(f"rs.revoked revokes a token of its own: {NO_FLOW} to get one")
     grant = await main_grant(run)
     endpoints = grant.discovery.endpoints
     endpoint = endpoints.revocation_endpoint if endpoints is not None else None

@@ -29,6 +29,7 @@ from harness.probes.resource.grants import (
 )
 from harness.probes.resource.mcp import CallOutcome, Session, ToolInfo, ToolUse, safe_tools
 from harness.probes.scope.evidence import ScopeTrials, StepUp, StepUpTrials, ToolTrial
+from harness.probes.static import is_static, narrow_scopes
 
 MAX_TRIALS = 8
 UNSUITABLE = frozenset({"offline_access", "openid"})
@@ -53,7 +54,8 @@ def plan_trials(
 ) -> tuple[list[Plan], list[str]]:
     """What to call with which narrow scopes, and why other tools are passed over."""
     advertised = advertised_scopes(discovery)
-    configured_narrow = tuple(run.config.narrow_scopes)
+    # static mode: the one narrow token there is ([login].narrow_token) decides the scopes
+    configured_narrow = narrow_scopes(run) if is_static(run) else tuple(run.config.narrow_scopes)
     plans: list[Plan] = []
     passed: list[str] = []
 

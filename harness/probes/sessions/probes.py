@@ -34,6 +34,7 @@ from harness.probes.sessions.evidence import (
     UserRead,
     estimate,
 )
+from harness.probes.static import is_static, wallet
 
 CONCURRENCY = 6
 MAX_READS = 4  # read-only tools tried for one whose answer names the user
@@ -146,6 +147,8 @@ def _different_users(run: Run, a_token: str, b_token: str) -> str:
         return "the tokens name different subjects"
     if run.config.login.mode == "form":
         return "the second token was obtained with [login.second_user]'s credentials"
+    if is_static(run):
+        return "the second token is [login.second_user].access_token from the configuration"
     raise NotApplicable(
         "the tokens are opaque, so the harness cannot confirm that login_hint selected the "
         "second user; use the form login mode with [login.second_user] credentials"
@@ -189,6 +192,8 @@ async def _close(session: Session, gate: asyncio.Semaphore) -> None:
 
 async def probe_refreshed_session(run: Run, _profile: str | None) -> RefreshedSession:
     grant = await main_grant(run)
+    if is_static(run):
+        return await retried(lambda: _refreshed_static_session(run))
     return await retried(lambda: _refreshed_session(run, grant.token_endpoint))
 
 
@@ -214,6 +219,33 @@ async def _refreshed_session(run: Run, token_endpoint: str) -> RefreshedSession:
     if refreshed.tokens is None:
         raise NotApplicable(
             f"the refresh grant was refused ({refreshed.error}); see the refresh.* checks"
+        )
+    after = await session.request(
+        "tools/list",
+        label="tools/list on the same session with the refreshed token",
+        authorization=refreshed.tokens.authorization,
+    )
+    still_valid(after.status, refreshed.tokens)
+    return RefreshedSession(before=before, refresh=refreshed.response, after=after)
+
+
+async def _refreshed_static_session(run: Run) -> RefreshedSession:
+    """The configured refresh token continues a session opened with the static token."""
+    held = await wallet(run)
+    reason = held.cannot_refresh()
+    if reason is not None:
+        raise NotApplicable(f"needs a refresh of the static token: {reason}")
+    live = await live_tokens(run, purpose="session refresh")
+    session, _ = await open_stateful(run, live, "initialize with the static token")
+    before = await session.request("tools/list", label="tools/list with the static token")
+    still_valid(before.status, live.tokens)
+    if not before.served:
+        raise TargetError(f"the session did not work with its own token ({before.describe()})")
+    refreshed = await held.refresh(run)
+    if refreshed.tokens is None:
+        raise NotApplicable(
+            f"the refresh grant was refused ({refreshed.error}); check [login].refresh_token, "
+            "[login].token_endpoint and [client]"
         )
     after = await session.request(
         "tools/list",
