@@ -49,6 +49,7 @@ class Response:
     url: str
     exchange: Exchange
     truncated: bool = False
+    connection: str | None = None  # the local address of the connection that carried it
 
     def header(self, name: str) -> str | None:
         value: str | None = self.headers.get(name)
@@ -146,6 +147,30 @@ class HttpClient:
             cookies=httpx.Cookies(CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))),
         )
         self._recorders: list[Callable[[Exchange], None]] = []
+        self._fresh_connections = False
+
+    def single_connection(self) -> HttpClient:
+        """A client of its own whose requests share one kept-alive connection (what a reused
+        connection does is evidence of its own); same vault, policy, budget and recorders.
+        Use as `async with http.single_connection() as conn:`."""
+        conn = HttpClient(
+            vault=self.vault,
+            policy=self.policy,
+            deadline=self.deadline,
+            timeout_s=self.timeout_s,
+            max_body=self.max_body,
+            user_agent=self._client.headers.get("user-agent", "mcp-auth-harness"),
+            max_connections=1,
+            budget=self.budget,
+        )
+        conn._recorders = list(self._recorders)
+        return conn
+
+    def use_fresh_connections(self) -> None:
+        """From now on every request asks for its own connection (`Connection: close`): a
+        target that desynchronises kept-alive connections must not answer one request with
+        the leftovers of another."""
+        self._fresh_connections = True
 
     async def __aenter__(self) -> HttpClient:
         return self
@@ -187,6 +212,8 @@ class HttpClient:
         )
         if content_type and "content-type" not in request.headers:
             request.headers["content-type"] = content_type
+        if self._fresh_connections:
+            request.headers["connection"] = "close"
         _register_header_secrets(self.vault, request.headers)
         timeout = self._timeout(timeout_s)
         limit = self.max_body if max_body is None else max_body
@@ -194,6 +221,7 @@ class HttpClient:
         try:
             async with asyncio.timeout(timeout):
                 response = await self._client.send(request, stream=True)
+                connection = _local_address(response)
                 try:
                     raw, truncated = await _read_capped(response, limit, read_until)
                 finally:
@@ -219,6 +247,7 @@ class HttpClient:
             url=str(request.url),
             exchange=exchange,
             truncated=truncated,
+            connection=connection,
         )
 
     def _timeout(self, timeout_s: float | None) -> float:
@@ -285,6 +314,16 @@ def _encode_body(
     if json_body is not None:
         return json.dumps(json_body).encode(), "application/json"
     return content, None
+
+
+def _local_address(response: httpx.Response) -> str | None:
+    """`host:port` of our end of the connection (read before the response is closed)."""
+    stream = response.extensions.get("network_stream")
+    try:
+        address = stream.get_extra_info("client_addr") if stream is not None else None
+    except OSError:
+        return None
+    return f"{address[0]}:{address[1]}" if isinstance(address, tuple) else None
 
 
 async def _read_capped(

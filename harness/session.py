@@ -24,6 +24,7 @@ from harness.probes.discovery.evidence import ResourceDiscovery
 from harness.probes.registry import PROBES
 from harness.probes.scenarios.base import ProfileCatalogue, catalogue_probe
 from harness.probes.scenarios.journey import SCENARIO_EVIDENCE, Journey
+from harness.probes.transport.probes import guard_connections
 from harness.profiles.catalogue import load_profiles, select
 from harness.redact import SecretVault
 from harness.results import Compatibility, Report, Result, Verdict
@@ -103,7 +104,9 @@ class HarnessSession:
         self.spec_revision = run.spec_revision
 
     async def _preflight(self, run: Run) -> None:
-        """Reach the target once; if it is unreachable every result would be an error."""
+        """Reach the target once; if it is unreachable every result would be an error.
+        First of all: whether kept-alive connections stay in sync (else all are fresh)."""
+        await guard_connections(run)
         try:
             await run.need(ResourceDiscovery)
         except TargetError as exc:

@@ -13,6 +13,7 @@ from harness.checks.base import AnyCheck, Check, Evidence, check
 
 # Contract order (CONTRACT §4); modules not listed here follow in name order.
 _ORDER = (
+    "transport",
     "discovery",
     "registration",
     "authorization",

@@ -84,6 +84,8 @@ class Defect(StrEnum):
     REFRESH_LOSES_AUDIENCE = "refresh-loses-audience"
     REFRESH_REUSE_GRACE = "refresh-reuse-grace"
     REFRESH_NOT_BOUND_TO_CLIENT = "refresh-not-bound-to-client"
+    # HTTP transport (RFC 9112)
+    CONNECTION_DESYNC = "connection-desync"
 
     @property
     def description(self) -> str:
@@ -156,6 +158,7 @@ DEFECT_DESCRIPTIONS: Final[Mapping[Defect, str]] = MappingProxyType(
         D.REFRESH_LOSES_AUDIENCE: "Access tokens from the refresh grant lack the resource's aud.",
         D.REFRESH_REUSE_GRACE: "A rotated-out refresh token stays usable for one second.",
         D.REFRESH_NOT_BOUND_TO_CLIENT: "Any client can redeem another client's refresh token.",
+        D.CONNECTION_DESYNC: "An unauthenticated MCP POST gets 401 with its body left unread.",
     }
 )
 del D

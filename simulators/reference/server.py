@@ -23,6 +23,8 @@ from starlette.applications import Starlette
 from simulators.reference.app import build_apps
 from simulators.reference.authorization_server import AuthorizationService, ClientCredentials
 from simulators.reference.config import ReferenceConfig
+from simulators.reference.defects import Defect
+from simulators.reference.desync import DesyncFront
 from simulators.reference.models import PUBLIC_CLIENT, AuthMethod
 from simulators.reference.state import ReferenceState
 from simulators.reference.urls import ReferenceUrls
@@ -160,10 +162,11 @@ class ReferenceServer:
         served: list[tuple[Starlette, socket.socket]] = [(apps.resource_server, rs_sock)]
         if apps.authorization_server is not None:
             served.append((apps.authorization_server, as_sock))
+        front = self._desync_front(served)
         self._servers = [uvicorn.Server(self._uvicorn_config(app)) for app, _ in served]
         pairs = list(zip(self._servers, [sock for _, sock in served], strict=True))
         self._thread = threading.Thread(
-            target=self._run, args=(pairs,), name="reference-server", daemon=True
+            target=self._run, args=(pairs, front), name="reference-server", daemon=True
         )
         self._thread.start()
 
@@ -181,9 +184,28 @@ class ReferenceServer:
             timeout_graceful_shutdown=2,
         )
 
-    def _run(self, pairs: list[tuple[uvicorn.Server, socket.socket]]) -> None:
+    def _desync_front(self, served: list[tuple[Starlette, socket.socket]]) -> DesyncFront | None:
+        """With `connection-desync`, the public socket is served by a raw front and uvicorn
+        moves behind it to an internal loopback socket (see `simulators.reference.desync`)."""
+        if not self.config.has(Defect.CONNECTION_DESYNC):
+            return None
+        app, public = served[0]
+        inner = _listen(self._host, 0)
+        self._sockets.append(inner)
+        served[0] = (app, inner)
+        return DesyncFront(listen=public, backend=inner, mcp_path=self.config.mcp_path)
+
+    def _run(
+        self, pairs: list[tuple[uvicorn.Server, socket.socket]], front: DesyncFront | None
+    ) -> None:
         async def serve_all() -> None:
-            await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in pairs))
+            fronting = asyncio.ensure_future(front.serve()) if front else None
+            try:
+                await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in pairs))
+            finally:
+                if fronting is not None:
+                    fronting.cancel()
+                    await asyncio.gather(fronting, return_exceptions=True)
 
         try:
             asyncio.run(serve_all())

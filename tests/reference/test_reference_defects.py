@@ -184,6 +184,14 @@ def _no_cors(d: Driver) -> bool:
     return "access-control-allow-origin" not in response.headers
 
 
+def _desync(d: Driver) -> bool:
+    """The same unauthenticated POST twice on one kept-alive connection: with the defect the
+    second is parsed from the first's unread body."""
+    first = d.http.post(d.server.mcp_url, json=INIT)
+    again = d.http.post(d.server.mcp_url, json=INIT)
+    return first.status_code == 401 and again.status_code == 400
+
+
 PROBES: dict[Defect, Probe] = {
     D.CHALLENGE_ERROR_PARAM: lambda d: 'error="invalid_token"' in (_no_credentials(d) or ""),
     D.NO_CHALLENGE_SCOPE: lambda d: "scope=" not in (_no_credentials(d) or "scope="),
@@ -277,6 +285,7 @@ PROBES: dict[Defect, Probe] = {
     D.WEAK_SESSION_ID: _weak_session_id,
     D.SESSION_BOUND_TO_TOKEN: _session_bound_to_token,
     D.NO_CORS: _no_cors,
+    D.CONNECTION_DESYNC: _desync,
     **AS_PROBES,
 }
 
@@ -315,6 +324,7 @@ GROUPS: list[tuple[ReferenceConfig, frozenset[Defect]]] = [
         frozenset({D.REVOKED_ACCEPTED, D.AUDIENCE_NOT_CHECKED, D.SCOPE_NOT_ENFORCED}),
     ),
     (ReferenceConfig(), frozenset({D.SESSION_BOUND_TO_TOKEN, D.NO_CORS})),
+    (ReferenceConfig(), frozenset({D.CONNECTION_DESYNC})),  # corrupts every reused connection
 ]
 
 

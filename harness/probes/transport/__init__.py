@@ -1,0 +1,1 @@
+"""Transport probes: what a kept-alive connection does after an unauthenticated request."""

@@ -1,0 +1,42 @@
+"""A transport fault is a finding of its own, never evidence for an OAuth verdict: with the
+`connection-desync` defect on, the whole catalogue judges as on the correct server, except
+`http.connection-reuse`, and the harness's requests after the preflight asked for fresh
+connections (without them, `disc.prm.served` and the scope checks misjudge this server)."""
+
+from __future__ import annotations
+
+from harness.results import Result, Verdict
+from harness.session import HarnessSession
+from tests.integration.reference_full import full_reference
+
+Key = tuple[str, str | None]
+
+
+def _run(names: frozenset[str]) -> dict[Key, Result]:
+    with full_reference(names) as (server, config):
+        session = HarnessSession(target_url=server.mcp_url, config=config)
+        session.run()
+    return session.results
+
+
+def _asked_for_close(results: dict[Key, Result]) -> bool:
+    headers = [e["request"]["headers"] for e in results[("disc.prm.served", None)].evidence]
+    assert headers, "disc.prm.served shows its exchanges"
+    return all(h.get("connection") == "close" for h in headers)
+
+
+def test_desync_changes_no_other_verdict() -> None:
+    correct = _run(frozenset())
+    desync = _run(frozenset({"connection-desync"}))
+    assert set(desync) == set(correct)
+    verdicts = {key: r.verdict for key, r in correct.items()}
+    verdicts[("http.connection-reuse", None)] = Verdict.FAIL
+    changed = {
+        key: (verdicts[key].value, r.verdict.value, r.message)
+        for key, r in desync.items()
+        if r.verdict is not verdicts[key]
+    }
+    assert not changed
+    assert correct[("http.connection-reuse", None)].verdict is Verdict.PASS
+    assert not _asked_for_close(correct), "a server in sync keeps its connections alive"
+    assert _asked_for_close(desync), "after a desync every request asks for its own connection"
