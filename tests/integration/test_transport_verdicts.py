@@ -5,18 +5,18 @@ connections (without them, `disc.prm.served` and the scope checks misjudge this 
 
 from __future__ import annotations
 
-from harness.results import Result, Verdict
+from harness.results import Compatibility, Result, Verdict
 from harness.session import HarnessSession
 from tests.integration.reference_full import full_reference
 
 Key = tuple[str, str | None]
 
 
-def _run(names: frozenset[str]) -> dict[Key, Result]:
+def _run(names: frozenset[str]) -> tuple[dict[Key, Result], tuple[Compatibility, ...]]:
     with full_reference(names) as (server, config):
         session = HarnessSession(target_url=server.mcp_url, config=config)
         session.run()
-    return session.results
+    return session.results, session.compatibility
 
 
 def _asked_for_close(results: dict[Key, Result]) -> bool:
@@ -26,8 +26,8 @@ def _asked_for_close(results: dict[Key, Result]) -> bool:
 
 
 def test_desync_changes_no_other_verdict() -> None:
-    correct = _run(frozenset())
-    desync = _run(frozenset({"connection-desync"}))
+    correct, correct_compat = _run(frozenset())
+    desync, desync_compat = _run(frozenset({"connection-desync"}))
     assert set(desync) == set(correct)
     verdicts = {key: r.verdict for key, r in correct.items()}
     verdicts[("http.connection-reuse", None)] = Verdict.FAIL
@@ -37,6 +37,10 @@ def test_desync_changes_no_other_verdict() -> None:
         if r.verdict is not verdicts[key]
     }
     assert not changed
+    assert [(c.profile, c.verdict) for c in desync_compat] == [
+        (c.profile, c.verdict) for c in correct_compat
+    ]
+    assert correct_compat, "the baseline profile got its compatibility verdict"
     assert correct[("http.connection-reuse", None)].verdict is Verdict.PASS
     assert not _asked_for_close(correct), "a server in sync keeps its connections alive"
     assert _asked_for_close(desync), "after a desync every request asks for its own connection"
