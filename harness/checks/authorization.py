@@ -18,17 +18,31 @@ from harness.results import Level, Severity
 MCP = "MCP 2025-11-25 Authorization"
 
 
+def _canary_path(ev: RedirectProbes, uri: str | None) -> str | None:
+    """The canary path `uri` aims at, or None when it is not on the canary."""
+    if uri is None or not uri.startswith(ev.canary_origin + "/"):
+        return None
+    return uri.split("?", 1)[0].removeprefix(ev.canary_origin)
+
+
+def _error_paths(ev: RedirectProbes) -> frozenset[str]:
+    """The canary paths of the error-redirect sub-cases (judged by authz.error-redirect-safe)."""
+    paths = (_canary_path(ev, m.sent_redirect_uri) for m in ev.error_redirects)
+    return frozenset(p for p in paths if p is not None)
+
+
 def _stray_hits(ev: RedirectProbes) -> list[str]:
-    """Canary hits other than the registered redirect URI itself."""
-    registered_path = ev.registered.split("?", 1)[0].removeprefix(ev.canary_origin)
-    own = ev.registered.startswith(ev.canary_origin + "/")
-    return [h.describe() for h in ev.canary_hits if not (own and h.path == registered_path)]
+    """Canary hits other than the registered redirect URI itself and the error sub-cases."""
+    own = _canary_path(ev, ev.registered)
+    skip = _error_paths(ev) | ({own} if own else set())
+    return [h.describe() for h in ev.canary_hits if h.path not in skip]
 
 
 def _landings(ev: RedirectProbes) -> list[tuple[str, AuthorizationResponse]]:
     """Every authorization response (code or error) delivered to the registered redirect URI."""
     found: list[tuple[str, AuthorizationResponse]] = []
-    mutations: list[Mutation] = [*ev.unregistered, *ev.bad_client, ev.implicit]
+    mutations: list[Mutation] = [*ev.unregistered, *ev.bad_client, *ev.error_redirects]
+    mutations.append(ev.implicit)
     if ev.other_port is not None:
         mutations.append(ev.other_port)
     named = [("the unmutated request", ev.sanity.navigation)]
@@ -150,18 +164,25 @@ def iss(ev: RedirectProbes) -> str:
     refs=("OAuth 2.1 §4.1.2.1", "RFC 9700 §4.11", f"{MCP} §Open Redirection"),
 )
 def error_redirect_safe(ev: RedirectProbes) -> str:
-    """Errors for a bad client or redirect URI are shown, not redirected."""
-    reached = [m for m in ev.bad_client if m.reached_sent_uri]
-    if reached:
+    """Errors for a bad client or redirect URI are shown, not redirected.
+
+    Also when the request has a second fault (scope, response type, PKCE) that an AS may find
+    before it checks the redirect URI: OAuth 2.1 §4.1.2.1 still forbids redirecting there."""
+    mutations = (*ev.bad_client, *ev.error_redirects)
+    reached = [m for m in mutations if m.reached_sent_uri]
+    fetched = [h.describe() for h in ev.canary_hits if h.path in _error_paths(ev)]
+    if reached or fetched:
+        actual = [m.describe() for m in reached]
+        actual += [f"the canary at {ev.canary_origin} was contacted: {h}" for h in fetched]
         raise CheckFailed(
             expected="an error shown by the authorization server, no redirect to a redirect URI "
-            "it could not validate",
-            actual="; ".join(m.describe() for m in reached),
-            evidence=[e for m in reached for e in m.exchanges],
+            "it could not validate, whatever else is wrong with the request",
+            actual="; ".join(actual),
+            evidence=[e for m in reached for e in m.exchanges] or ev.exchanges,
         )
-    require_sanity(ev.sanity, after="the bad client and redirect URI")
-    require_answered(*(m.navigation for m in ev.bad_client))
-    return describe_all(ev.bad_client)
+    require_sanity(ev.sanity, after="the bad client and redirect URIs")
+    require_answered(*(m.navigation for m in mutations))
+    return describe_all(mutations)
 
 
 @check(
@@ -176,7 +197,10 @@ def redirect_status(ev: RedirectProbes) -> str:
         (label, navigation)
         for label, navigation in [
             ("the unmutated request", ev.sanity.navigation),
-            *((m.label, m.navigation) for m in (*ev.unregistered, *ev.bad_client, ev.implicit)),
+            *(
+                (m.label, m.navigation)
+                for m in (*ev.unregistered, *ev.bad_client, *ev.error_redirects, ev.implicit)
+            ),
         ]
         if navigation.status is not None
     ]

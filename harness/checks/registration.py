@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from harness.checks.base import check
 from harness.errors import CheckFailed, NotApplicable
-from harness.probes.authserver.evidence import CimdProbes, RegistrationProbes, require_answered
+from harness.probes.authserver.evidence import (
+    CimdProbes,
+    RegistrationAttempt,
+    RegistrationProbes,
+    require_answered,
+)
 from harness.results import Level, Severity
 
 MCP = "MCP 2025-11-25 Authorization"
@@ -95,27 +100,75 @@ def rejects_bad_redirect(ev: RegistrationProbes) -> str:
     refs=("RFC 7591 §3.2.1", "RFC 7591 §2"),
 )
 def echo_auth_method(ev: RegistrationProbes) -> str:
-    """The registration response states the token_endpoint_auth_method actually assigned."""
+    """The registration response states the token_endpoint_auth_method actually assigned.
+
+    Also when the request left it for the server to choose (RFC 7591 §3.2.1)."""
     if not ev.valid.accepted:
         raise NotApplicable("the typical registration was refused (see reg.dcr.accepts-valid)")
-    document = ev.valid.registration.document or {}
+    method = _stated_method(ev.valid)
+    if method != ev.requested_auth_method:
+        stated = f"assigned {method} (requested {ev.requested_auth_method}) and said so"
+    else:
+        stated = f"token_endpoint_auth_method {method} stated"
+    return f"{stated}; {_chosen_method(ev)}"
+
+
+def _stated_method(attempt: RegistrationAttempt) -> str:
+    """The method an accepted registration names, consistent with its secret (else a finding)."""
+    document = attempt.registration.document or {}
     method = document.get("token_endpoint_auth_method")
     if not isinstance(method, str) or not method:
         raise CheckFailed(
             expected="token_endpoint_auth_method in the registration response "
             "(RFC 7591 §3.2.1: all registered metadata is returned)",
             actual="absent",
-            evidence=ev.valid.exchanges,
+            evidence=attempt.exchanges,
         )
-    if method in SECRET_METHODS and not isinstance(document.get("client_secret"), str):
+    if method in SECRET_METHODS and not _has_secret(attempt):
         raise CheckFailed(
             expected=f"a client_secret with token_endpoint_auth_method {method}",
             actual="no client_secret",
-            evidence=ev.valid.exchanges,
+            evidence=attempt.exchanges,
         )
-    if method != ev.requested_auth_method:
-        return f"assigned {method} (requested {ev.requested_auth_method}) and said so"
-    return f"token_endpoint_auth_method {method} stated"
+    return method
+
+
+def _chosen_method(ev: RegistrationProbes) -> str:
+    """A registration without the field: the server picks a method and must name it, or the
+    client guesses (the Python SDK client then sends no secret and gets invalid_client)."""
+    omitted = ev.omitted
+    if omitted is None:
+        return f"a registration without one was not sent ({ev.omitted_reason or 'no reason'})"
+    if not omitted.accepted:
+        require_answered(omitted.registration.response)
+        return f"a registration without one was refused ({omitted.registration.response.summary()})"
+    document = omitted.registration.document or {}
+    if isinstance(document.get("token_endpoint_auth_method"), str):
+        return f"without one, {_stated_method(omitted)} was assigned and stated"
+    if _has_secret(omitted):
+        raise CheckFailed(
+            expected="the token_endpoint_auth_method the server chose, in the response "
+            "(RFC 7591 §3.2.1: including metadata the server provisioned itself)",
+            actual="registered without token_endpoint_auth_method: a client_secret is issued "
+            "but no method is named, so clients guess how to authenticate (the Python SDK "
+            "client sends none and gets 400 invalid_client)",
+            evidence=omitted.exchanges,
+        )
+    raise CheckFailed(
+        expected="the token_endpoint_auth_method the server chose, in the response "
+        "(RFC 7591 §3.2.1)",
+        actual="registered without token_endpoint_auth_method: neither a method nor a "
+        "client_secret in the response (clients will assume none; RFC 7591 §2's default is "
+        "client_secret_basic)",
+        evidence=omitted.exchanges,
+        should=True,
+    )
+
+
+def _has_secret(attempt: RegistrationAttempt) -> bool:
+    document = attempt.registration.document or {}
+    secret = document.get("client_secret")
+    return isinstance(secret, str) and bool(secret)
 
 
 @check(

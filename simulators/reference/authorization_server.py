@@ -11,7 +11,7 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
-from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error, OAuth2Request
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -203,6 +203,10 @@ class AuthorizationService:
             misdirected = self._redirect_to_unregistered(oauth_request)
             if misdirected is not None:
                 return misdirected
+        if self._ctx.config.has(Defect.ERROR_REDIRECT_BEFORE_URI_CHECK):
+            misdirected = self._early_error_redirect(oauth_request)
+            if misdirected is not None:
+                return misdirected
         try:
             grant = self._server.get_consent_grant(oauth_request)
         except OAuth2Error as error:
@@ -245,6 +249,25 @@ class AuthorizationService:
             302, "", [("Location", add_params_to_uri(uri, params))]
         )
         return response
+
+    def _early_error_redirect(self, request: OAuth2Request) -> Response | None:
+        """The ordering bug: response type, scope and PKCE are checked before the redirect URI,
+        and their error goes to the redirect_uri as sent (OAuth 2.1 §4.1.2.1 forbids it)."""
+        payload = request.payload
+        client = self._ctx.store.get_client(payload.client_id)
+        uri = payload.redirect_uri
+        if client is None or not uri or client.check_redirect_uri(uri):
+            return None  # a registered URI: the correct path redirects its errors there
+        try:
+            self._server.get_authorization_grant(request)
+            self._server.validate_requested_scope(payload.scope)
+            if not payload.data.get("code_challenge"):
+                raise InvalidRequestError("PKCE is required: send code_challenge.")
+        except OAuth2Error as error:
+            error.redirect_uri, error.state = uri, payload.state
+            response: Response = self._server.handle_error_response(request, error)
+            return response
+        return None
 
     def _implicit_response(self, request: OAuth2Request) -> Response | None:
         """The implicit grant's front-channel token (only with `implicit-grant-accepted`)."""

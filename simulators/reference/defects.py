@@ -76,9 +76,11 @@ class Defect(StrEnum):
     # authorization server (registration, authorization, PKCE, token, refresh)
     DCR_LOOPBACK_REFUSED = "dcr-loopback-refused"
     DCR_AUTH_METHOD_NOT_ECHOED = "dcr-auth-method-not-echoed"
+    DCR_DEFAULT_AUTH_METHOD_NOT_ECHOED = "dcr-default-auth-method-not-echoed"
     CIMD_CLIENT_ID_NOT_CHECKED = "cimd-client-id-not-checked"
     AUTHZ_ISS_MISSING = "authz-iss-missing"
     IMPLICIT_GRANT_ACCEPTED = "implicit-grant-accepted"
+    ERROR_REDIRECT_BEFORE_URI_CHECK = "error-redirect-before-uri-check"
     PKCE_DOWNGRADE = "pkce-downgrade"
     TOKEN_ERROR_NOT_JSON = "token-error-not-json"
     REFRESH_LOSES_AUDIENCE = "refresh-loses-audience"
@@ -150,9 +152,13 @@ DEFECT_DESCRIPTIONS: Final[Mapping[Defect, str]] = MappingProxyType(
         D.NO_CORS: "No CORS headers: browser-based clients cannot read metadata or call /token.",
         D.DCR_LOOPBACK_REFUSED: "DCR refuses http loopback redirect URIs (https only).",
         D.DCR_AUTH_METHOD_NOT_ECHOED: "DCR responses omit token_endpoint_auth_method.",
+        D.DCR_DEFAULT_AUTH_METHOD_NOT_ECHOED: "DCR without token_endpoint_auth_method issues a "
+        "secret (client_secret_post) but names no method (the TypeScript SDK demo AS).",
         D.CIMD_CLIENT_ID_NOT_CHECKED: "A client metadata document's client_id is not compared.",
         D.AUTHZ_ISS_MISSING: "Authorization responses omit 'iss' although it is advertised.",
         D.IMPLICIT_GRANT_ACCEPTED: "response_type=token returns an access token in the fragment.",
+        D.ERROR_REDIRECT_BEFORE_URI_CHECK: "Scope, response type and PKCE are checked before "
+        "redirect_uri; their errors are redirected to the unchecked URI.",
         D.PKCE_DOWNGRADE: "PKCE is optional, and a verifier sent for such a code is ignored.",
         D.TOKEN_ERROR_NOT_JSON: "Token endpoint errors are plain text, not a JSON error object.",
         D.REFRESH_LOSES_AUDIENCE: "Access tokens from the refresh grant lack the resource's aud.",

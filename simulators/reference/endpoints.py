@@ -78,6 +78,12 @@ def _find_token(ctx: AsContext, token: str, hint: str | None) -> AnyToken | None
     return access or refresh
 
 
+def _sent_method(request: Any) -> bool:
+    """Whether the registration request named a token_endpoint_auth_method."""
+    data = request.payload.data
+    return isinstance(data, dict) and "token_endpoint_auth_method" in data
+
+
 class _ClientClaims(ClientMetadataClaims):  # type: ignore[misc]
     def validate_redirect_uris(self) -> None:
         """Checked before the claims, with our own rules (authlib refuses private-use schemes)."""
@@ -116,11 +122,20 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
         ):
             raise InvalidRedirectURIError("Redirect URIs must use https.")
         metadata: dict[str, object] = super().extract_client_metadata(request)
+        if self._chosen_method_unnamed(request):
+            metadata["token_endpoint_auth_method"] = "client_secret_post"
         return metadata
+
+    def _chosen_method_unnamed(self, request: Any) -> bool:
+        """`dcr-default-auth-method-not-echoed` and a request without a method: the server picks
+        client_secret_post and, like the TypeScript SDK demo AS, echoes only what was sent."""
+        defect = _ctx(self).config.has(Defect.DCR_DEFAULT_AUTH_METHOD_NOT_ECHOED)
+        return defect and not _sent_method(request)
 
     def create_registration_response(self, request: Any) -> tuple[int, object, object]:
         status, body, headers = super().create_registration_response(request)
-        if _ctx(self).config.has(Defect.DCR_AUTH_METHOD_NOT_ECHOED) and isinstance(body, dict):
+        unnamed = _ctx(self).config.has(Defect.DCR_AUTH_METHOD_NOT_ECHOED)
+        if (unnamed or self._chosen_method_unnamed(request)) and isinstance(body, dict):
             body.pop("token_endpoint_auth_method", None)
         return status, body, headers
 

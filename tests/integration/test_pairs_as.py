@@ -25,6 +25,8 @@ DEFECT_CASES: list[DefectCase] = [
     ("reg.dcr.accepts-valid", "dcr-loopback-refused", F),
     ("reg.dcr.rejects-bad-redirect", "dcr-javascript-redirect-accepted", F),
     ("reg.dcr.echo-auth-method", "dcr-auth-method-not-echoed", F),
+    # the TypeScript SDK demo AS: asked for no method, it issues a secret and names none
+    ("reg.dcr.echo-auth-method", "dcr-default-auth-method-not-echoed", F),
     ("reg.cimd.validates", "cimd-client-id-not-checked", F),
     ("authz.redirect.exact", "redirect-prefix-match", F),
     ("authz.redirect.exact", "error-redirect-unregistered", F),
@@ -32,6 +34,10 @@ DEFECT_CASES: list[DefectCase] = [
     ("authz.state.echo", "state-dropped", F),
     ("authz.iss", "authz-iss-missing", F),
     ("authz.error-redirect-safe", "error-redirect-unregistered", F),
+    # the ordering bug: scope, response type and PKCE errors go to the unchecked redirect URI …
+    ("authz.error-redirect-safe", "error-redirect-before-uri-check", F),
+    # … while an unregistered redirect URI alone is still refused
+    ("authz.redirect.exact", "error-redirect-before-uri-check", P),
     # auto login: the 307 answers a GET, so no credentials are re-sent (RFC 9700 §4.12: SHOULD);
     # the form-login case below answers the consent POST with it (a MUST failure)
     ("authz.redirect-status", "authz-307", W),
@@ -64,6 +70,30 @@ DEFECT_CASES: list[DefectCase] = [
 def test_defect_is_caught(check_id: str, defect: str, expected: Verdict) -> None:
     result = run_check(check_id, frozenset({Defect(defect)}), config=FAST_GRACE)
     assert result.verdict is expected, result.message
+
+
+def test_each_error_found_before_the_redirect_uri_is_named() -> None:
+    defects = frozenset({Defect.ERROR_REDIRECT_BEFORE_URI_CHECK})
+    result = run_check("authz.error-redirect-safe", defects)
+    assert result.verdict is F, result.message
+    for fault in ("an unknown scope", "an unsupported response_type", "no code_challenge"):
+        assert f"an unregistered redirect URI and {fault}: HTTP 302 redirect" in result.message
+
+
+def test_a_correct_server_shows_each_error_and_names_its_chosen_auth_method() -> None:
+    result = run_check("authz.error-redirect-safe")
+    assert result.verdict is P, result.message
+    assert "an unregistered redirect URI and no code_challenge: 400 text/html" in result.message
+    result = run_check("reg.dcr.echo-auth-method")
+    assert result.verdict is P, result.message
+    assert "without one, client_secret_basic was assigned and stated" in result.message
+
+
+def test_a_secret_without_a_named_auth_method_says_what_clients_do() -> None:
+    defects = frozenset({Defect.DCR_DEFAULT_AUTH_METHOD_NOT_ECHOED})
+    result = run_check("reg.dcr.echo-auth-method", defects)
+    assert result.verdict is F, result.message
+    assert "invalid_client" in result.message
 
 
 def test_a_grace_window_is_reported_with_its_length() -> None:

@@ -83,6 +83,20 @@ def _token_error_not_json(d: Driver) -> bool:
     return "json" not in response.headers.get("content-type", "")
 
 
+def _chosen_method_unnamed(d: Driver) -> bool:
+    """Registered without token_endpoint_auth_method: a secret, but no method named."""
+    body = {"redirect_uris": ["https://client.example/cb"], "client_name": "reference-tests"}
+    data = d.http.post(d.server.urls.as_url("register"), json=body).json()
+    return "client_secret" in data and "token_endpoint_auth_method" not in data
+
+
+def _early_error_redirected(d: Driver) -> bool:
+    """An unregistered redirect_uri without PKCE: the missing challenge's error goes there."""
+    evil = "http://127.0.0.1:1/evil"
+    response = d.authorize(d.client(), redirect_uri=evil)
+    return response.headers.get("location", "").startswith(evil)
+
+
 def _refresh(d: Driver, refresh_token: str, client_id: str | None = None) -> dict[str, str]:
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
     form |= {"client_id": client_id or d.client().client_id, "resource": d.server.mcp_url}
@@ -117,6 +131,8 @@ AS_PROBES: dict[Defect, Probe] = {
     D.REFRESH_LOSES_AUDIENCE: _refreshed_token_refused,
     D.REFRESH_REUSE_GRACE: _reuse_accepted_at_once,
     D.REFRESH_NOT_BOUND_TO_CLIENT: _other_client_refreshes,
+    D.DCR_DEFAULT_AUTH_METHOD_NOT_ECHOED: _chosen_method_unnamed,
+    D.ERROR_REDIRECT_BEFORE_URI_CHECK: _early_error_redirected,
 }
 
 # DCR_LOOPBACK_REFUSED breaks the driver's own registration: its group's other probe needs none
@@ -125,7 +141,11 @@ AS_GROUPS: list[tuple[ReferenceConfig, frozenset[Defect]]] = [
         ReferenceConfig(),
         frozenset({D.DCR_AUTH_METHOD_NOT_ECHOED, D.AUTHZ_ISS_MISSING, D.IMPLICIT_GRANT_ACCEPTED})
         | {D.PKCE_DOWNGRADE, D.TOKEN_ERROR_NOT_JSON, D.REFRESH_LOSES_AUDIENCE}
-        | {D.REFRESH_REUSE_GRACE, D.REFRESH_NOT_BOUND_TO_CLIENT},
+        | {D.REFRESH_REUSE_GRACE, D.REFRESH_NOT_BOUND_TO_CLIENT, D.ERROR_REDIRECT_BEFORE_URI_CHECK},
     ),
-    (ReferenceConfig(), frozenset({D.DCR_LOOPBACK_REFUSED, D.CIMD_CLIENT_ID_NOT_CHECKED})),
+    (
+        ReferenceConfig(),
+        frozenset({D.DCR_LOOPBACK_REFUSED, D.CIMD_CLIENT_ID_NOT_CHECKED})
+        | {D.DCR_DEFAULT_AUTH_METHOD_NOT_ECHOED},
+    ),
 ]

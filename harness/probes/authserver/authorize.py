@@ -1,8 +1,10 @@
 """Authorization endpoint probes: redirect URI matching, state, iss, status, implicit refusal.
 
 The client is registered (by DCR) with a redirect URI on a canary listener, so the unregistered
-variants that keep its origin point at the canary; the unmutated flow runs last, as the sanity
-step, with a long state to see it echoed byte for byte.
+variants that keep its origin point at the canary; so do the requests that pair an unregistered
+redirect URI with a second fault (an AS that checks scope, response type or PKCE first must not
+redirect that error there either). The unmutated flow runs last, as the sanity step, with a long
+state to see it echoed byte for byte.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.engine import Probe, Run
@@ -86,13 +89,16 @@ async def probe_redirects(run: Run, _profile: str | None) -> RedirectProbes:
             redirect_uri: str | None = None,
             client_id: str | None = None,
             response_type: str = "code",
+            scope: str | None = None,
+            pkce: bool = True,
         ) -> AuthzRequest:
-            sent = authorization_request(run, setup, client)
+            sent = authorization_request(run, setup, client, scope=scope)
             return dataclasses.replace(
                 sent,
                 redirect_uri=redirect_uri or sent.redirect_uri,
                 client_id=client_id or sent.client_id,
                 response_type=response_type,
+                pkce=sent.pkce if pkce else None,
             )
 
         async def mutate(label: str, changed: AuthzRequest) -> Mutation:
@@ -106,6 +112,20 @@ async def probe_redirects(run: Run, _profile: str | None) -> RedirectProbes:
             mutate("an unknown client_id", request(client_id=f"mcp-auth-harness-unknown-{nonce}")),
             mutate("an unregistered redirect URI", request(redirect_uri=variants[-1][1])),
         ]
+        # each on its own canary path, so a hit names the sub-case
+        error_uris = [canary.url(f"/error-{i}-{nonce}") for i in range(len(SECOND_FAULTS))]
+        error_redirects = [
+            mutate(
+                f"an unregistered redirect URI and {fault.label}",
+                request(
+                    redirect_uri=uri,
+                    scope=fault.scope,
+                    response_type=fault.response_type,
+                    pkce=fault.pkce,
+                ),
+            )
+            for fault, uri in zip(SECOND_FAULTS, error_uris, strict=True)
+        ]
         implicit = mutate("response_type=token", request(response_type="token"))
         other_port = (
             mutate(
@@ -114,8 +134,11 @@ async def probe_redirects(run: Run, _profile: str | None) -> RedirectProbes:
             if loopback
             else None
         )
-        done = await asyncio.gather(
-            *unregistered, *bad_client, implicit, *([other_port] if other_port else [])
+        done, faulty = await asyncio.gather(
+            asyncio.gather(
+                *unregistered, *bad_client, implicit, *([other_port] if other_port else [])
+            ),
+            asyncio.gather(*error_redirects),
         )
         state = secrets.token_urlsafe(32) + ".~"
         sanity = await full_flow(
@@ -135,7 +158,26 @@ async def probe_redirects(run: Run, _profile: str | None) -> RedirectProbes:
         canary_hits=hits,
         sent_state=state,
         sanity=sanity,
+        error_redirects=tuple(faulty),
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecondFault:
+    """A fault sent with an unregistered redirect URI: an error the AS may find first, which
+    OAuth 2.1 §4.1.2.1 still forbids redirecting to that URI."""
+
+    label: str
+    scope: str | None = None
+    response_type: str = "code"
+    pkce: bool = True
+
+
+SECOND_FAULTS = (
+    SecondFault(label="an unknown scope", scope="mcp-auth-harness-unknown-scope"),
+    SecondFault(label="an unsupported response_type", response_type="mcp_auth_harness_unsupported"),
+    SecondFault(label="no code_challenge", pkce=False),
+)
 
 
 def _another_port(port: int, registered: int | None) -> int:

@@ -181,16 +181,19 @@ class RegistrationAttempt:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RegistrationProbes:
-    """Registrations with a bad redirect URI each, then a typical one (the sanity step)."""
+    """Registrations with a bad redirect URI each, then a typical one (the sanity step), then
+    one that leaves token_endpoint_auth_method for the server to choose."""
 
     endpoint: str
     requested_auth_method: str
     bad: tuple[RegistrationAttempt, ...]
     valid: RegistrationAttempt
+    omitted: RegistrationAttempt | None = None
+    omitted_reason: str | None = None  # why `omitted` was not sent (rate limit, budget)
 
     @property
     def exchanges(self) -> tuple[Exchange, ...]:
-        return gather_exchanges(self.bad, self.valid)
+        return gather_exchanges(self.bad, self.valid, self.omitted)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -213,8 +216,9 @@ class SecondClient:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RedirectProbes:
-    """Authorization requests with unregistered redirect URIs, another loopback port, a bad
-    client and `response_type=token`; a canary at the attacker URIs; then the unmutated flow."""
+    """Authorization requests with unregistered redirect URIs (alone and with a second fault),
+    another loopback port, a bad client and `response_type=token`; a canary at the attacker
+    URIs; then the unmutated flow."""
 
     issuer: str | None
     iss_supported: bool | None
@@ -227,10 +231,15 @@ class RedirectProbes:
     canary_hits: tuple[Hit, ...]
     sent_state: str
     sanity: FlowRun
+    # an unregistered redirect URI on the canary plus a second fault each (scope, response type,
+    # PKCE): an AS that checks those first must still not redirect their error there
+    error_redirects: tuple[Mutation, ...] = ()
 
     @property
     def exchanges(self) -> tuple[Exchange, ...]:
-        return gather_exchanges(self.unregistered, self.other_port, self.bad_client, self.sanity)
+        return gather_exchanges(
+            self.unregistered, self.other_port, self.bad_client, self.error_redirects, self.sanity
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

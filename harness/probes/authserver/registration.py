@@ -1,4 +1,5 @@
-"""Registration probes: dynamic client registration, and the second client binding checks use."""
+"""Registration probes: dynamic client registration (bad redirect URIs, a typical client, one
+without token_endpoint_auth_method), and the second client binding checks use."""
 
 from __future__ import annotations
 
@@ -38,17 +39,32 @@ async def probe_registration(run: Run, _profile: str | None) -> RegistrationProb
             "registration), so there is nothing to test here"
         )
 
-    async def attempt(label: str, redirect_uri: str) -> RegistrationAttempt:
+    async def attempt(
+        label: str, redirect_uri: str, *, name_method: bool = True
+    ) -> RegistrationAttempt:
         body = registration_body(
             client_name=f"mcp-auth-harness {__version__} (registration checks)",
             redirect_uris=(redirect_uri,),
             token_endpoint_auth_method=AuthMethod.NONE,
             scope=setup.scope,
         )
+        if not name_method:
+            del body["token_endpoint_auth_method"]
         registration = await register(run.http, endpoint, body)
         return RegistrationAttempt(
             label=label, redirect_uri=redirect_uri, registration=registration
         )
+
+    async def without_method() -> RegistrationAttempt | str:
+        """As the Python SDK client registers: the server must name the method it chose."""
+        try:
+            return await attempt(
+                "a registration without token_endpoint_auth_method",
+                DEFAULT_REDIRECT_URI,
+                name_method=False,
+            )
+        except NotApplicable as exc:  # rate limited, or --max-registrations spent
+            return str(exc)
 
     async def typical() -> RegistrationAttempt:
         # the harness's own client metadata: the registration the other probes share (the
@@ -63,8 +79,14 @@ async def probe_registration(run: Run, _profile: str | None) -> RegistrationProb
 
     bad = await asyncio.gather(*(attempt(label, uri) for label, uri in BAD_REDIRECT_URIS))
     valid = await typical()
+    omitted = await without_method()
     return RegistrationProbes(
-        endpoint=endpoint, requested_auth_method=AuthMethod.NONE, bad=tuple(bad), valid=valid
+        endpoint=endpoint,
+        requested_auth_method=AuthMethod.NONE,
+        bad=tuple(bad),
+        valid=valid,
+        omitted=omitted if isinstance(omitted, RegistrationAttempt) else None,
+        omitted_reason=omitted if isinstance(omitted, str) else None,
     )
 
 
