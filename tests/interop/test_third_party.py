@@ -34,6 +34,11 @@ TS_EXPECTED: dict[str, Verdict] = {
     # URI with a #fragment (RFC 6749 §3.1.2) and plain http to a non-loopback host (MCP:
     # redirect URIs MUST be localhost or https) are registered.
     "reg.dcr.rejects-bad-redirect": Verdict.FAIL,
+    # The SDK's clientRegistrationHandler issues a client_secret to any client that does not ask
+    # for "none", but echoes only the metadata sent: registered without token_endpoint_auth_method,
+    # the client is told no method (RFC 7591 §3.2.1), and the Python SDK client then gets
+    # 400 invalid_client "Client secret is required".
+    "reg.dcr.echo-auth-method": Verdict.FAIL,
     # The SDK's authorize handler allows any loopback port (RFC 8252 §7.3), but the demo
     # provider's authorize() then demands an exact redirect_uris.includes() match and redirects
     # back with error=invalid_request.
