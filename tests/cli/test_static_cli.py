@@ -78,7 +78,7 @@ def test_static_configuration_runs_bearer_checks_and_writes_no_token(tmp_path: P
             "MCP_TEST_TOKEN2": tokens.second_user.access_token,
         }
         out = tmp_path / "out"
-        selection = " or ".join(BEARER_CHECKS + ("authz.state.echo",))
+        selection = " or ".join((*BEARER_CHECKS, "authz.state.echo"))
         completed = subprocess.run(  # noqa: S603 - our own interpreter and program
             [*HARNESS, "run", "--config", str(config), "--out", str(out), "-k", selection],
             capture_output=True,
