@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
 
 from harness.engine import Probe, Run
 from harness.errors import NotApplicable, TargetError
-from harness.oauth.tokens import refresh
+from harness.oauth.tokens import TokenResponse, refresh
 from harness.probes.resource.grants import (
     Obtained,
     TokenExpired,
@@ -199,34 +200,25 @@ async def probe_refreshed_session(run: Run, _profile: str | None) -> RefreshedSe
 
 async def _refreshed_session(run: Run, token_endpoint: str) -> RefreshedSession:
     fresh = await tokens_or_skip(run, purpose="session refresh")
-    if not fresh.tokens.refresh_token:
+    refresh_token = fresh.tokens.refresh_token
+    if not refresh_token:
         raise NotApplicable(
             "the authorization server issued no refresh token, so a session cannot be "
             "continued with a refreshed one"
         )
-    session, _ = await open_stateful(run, fresh, "initialize with the first token")
-    before = await session.request("tools/list", label="tools/list with the first token")
-    still_valid(before.status, fresh.tokens)
-    if not before.served:
-        raise TargetError(f"the session did not work with its own token ({before.describe()})")
-    refreshed = await refresh(
-        run.http,
-        token_endpoint,
-        client=fresh.client,
-        refresh_token=fresh.tokens.refresh_token,
-        resource=fresh.resource,
+    return await _across_refresh(
+        run,
+        fresh,
+        "the first token",
+        lambda: refresh(
+            run.http,
+            token_endpoint,
+            client=fresh.client,
+            refresh_token=refresh_token,
+            resource=fresh.resource,
+        ),
+        refused_hint="see the refresh.* checks",
     )
-    if refreshed.tokens is None:
-        raise NotApplicable(
-            f"the refresh grant was refused ({refreshed.error}); see the refresh.* checks"
-        )
-    after = await session.request(
-        "tools/list",
-        label="tools/list on the same session with the refreshed token",
-        authorization=refreshed.tokens.authorization,
-    )
-    still_valid(after.status, refreshed.tokens)
-    return RefreshedSession(before=before, refresh=refreshed.response, after=after)
 
 
 async def _refreshed_static_session(run: Run) -> RefreshedSession:
@@ -236,17 +228,32 @@ async def _refreshed_static_session(run: Run) -> RefreshedSession:
     if reason is not None:
         raise NotApplicable(f"needs a refresh of the static token: {reason}")
     live = await live_tokens(run, purpose="session refresh")
-    session, _ = await open_stateful(run, live, "initialize with the static token")
-    before = await session.request("tools/list", label="tools/list with the static token")
-    still_valid(before.status, live.tokens)
+    return await _across_refresh(
+        run,
+        live,
+        "the static token",
+        lambda: held.refresh(run),
+        refused_hint="check [login].refresh_token, [login].token_endpoint and [client]",
+    )
+
+
+async def _across_refresh(
+    run: Run,
+    first: Obtained,
+    named: str,
+    refresh_grant: Callable[[], Awaitable[TokenResponse]],
+    *,
+    refused_hint: str,
+) -> RefreshedSession:
+    """A session opened with `first`, used again with the token `refresh_grant` gives."""
+    session, _ = await open_stateful(run, first, f"initialize with {named}")
+    before = await session.request("tools/list", label=f"tools/list with {named}")
+    still_valid(before.status, first.tokens)
     if not before.served:
         raise TargetError(f"the session did not work with its own token ({before.describe()})")
-    refreshed = await held.refresh(run)
+    refreshed = await refresh_grant()
     if refreshed.tokens is None:
-        raise NotApplicable(
-            f"the refresh grant was refused ({refreshed.error}); check [login].refresh_token, "
-            "[login].token_endpoint and [client]"
-        )
+        raise NotApplicable(f"the refresh grant was refused ({refreshed.error}); {refused_hint}")
     after = await session.request(
         "tools/list",
         label="tools/list on the same session with the refreshed token",
