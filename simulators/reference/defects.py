@@ -88,6 +88,7 @@ class Defect(StrEnum):
     REFRESH_NOT_BOUND_TO_CLIENT = "refresh-not-bound-to-client"
     # HTTP transport (RFC 9112)
     CONNECTION_DESYNC = "connection-desync"
+    CONTENT_LENGTH_CHARS = "content-length-chars"
 
     @property
     def description(self) -> str:
@@ -165,6 +166,7 @@ DEFECT_DESCRIPTIONS: Final[Mapping[Defect, str]] = MappingProxyType(
         D.REFRESH_REUSE_GRACE: "A rotated-out refresh token stays usable for one second.",
         D.REFRESH_NOT_BOUND_TO_CLIENT: "Any client can redeem another client's refresh token.",
         D.CONNECTION_DESYNC: "An unauthenticated MCP POST gets 401 with its body left unread.",
+        D.CONTENT_LENGTH_CHARS: "That 401's Content-Length counts characters, not UTF-8 bytes.",
     }
 )
 del D

@@ -8,16 +8,22 @@ answers it `400 text/html` and closes. `DesyncFront` is that server: a raw TCP f
 request heads itself, relays everything to uvicorn on an internal socket, and for a `POST` to the
 MCP path without `Authorization` forwards only the head (the real 401 challenge comes back) and
 leaves the body where it is.
+
+The `length-in-chars` variant (defect `content-length-chars`) reads the body but answers that
+request with a description containing a non-ASCII character and a `Content-Length` counting
+characters, not bytes: the response's last bytes stay on the connection and corrupt the next
+response the client reads there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import socket
-from typing import Final
+from typing import Final, Literal
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +38,16 @@ _BAD_REQUEST: Final = (
     b"\r\n"
     b"<html><body><h1>400 Bad Request</h1></body></html>"
 )
+Framing = Literal["unread-body", "length-in-chars"]
 
 
 class DesyncFront:
     """Serves `listen`, relaying to the uvicorn server at `backend`; see the module docstring."""
 
-    def __init__(self, *, listen: socket.socket, backend: socket.socket, mcp_path: str) -> None:
+    def __init__(
+        self, *, listen: socket.socket, backend: socket.socket, mcp_path: str, framing: Framing
+    ) -> None:
+        self._framing = framing
         self._listen = listen
         self._backend = backend.getsockname()[:2]
         self._mcp_path = mcp_path.encode()
@@ -107,21 +117,47 @@ class DesyncFront:
                 return
             length = int(headers.get(b"content-length", b"0") or b"0")
             path = target.split(b"?", 1)[0]
-            if method == b"POST" and path == self._mcp_path and b"authorization" not in headers:
-                # the defect: the auth layer answers from the head alone; the body stays unread
-                logger.debug("desync: leaving a %d byte request body on the connection", length)
-                backend.write(_with_length(request_line, header_lines, 0))
-                await backend.drain()
-                continue
-            backend.write(head)
-            while len(buffer) < length:
-                chunk = await reader.read(READ_CHUNK)
-                if not chunk:
+            unauthenticated = b"authorization" not in headers
+            if method == b"POST" and path == self._mcp_path and unauthenticated:
+                if self._framing == "unread-body":
+                    # the auth layer answers from the head alone; the body stays unread
+                    logger.debug("desync: leaving a %d byte request body unread", length)
+                    backend.write(_with_length(request_line, header_lines, 0))
+                    await backend.drain()
+                    continue
+                body = await _take(reader, buffer, length)
+                if body is None:
                     return
-                buffer.extend(chunk)
-            backend.write(bytes(buffer[:length]))
-            del buffer[:length]
+                writer.write(await self._miscounted(head + body))
+                await writer.drain()
+                continue
+            body = await _take(reader, buffer, length)
+            if body is None:
+                return
+            backend.write(head + body)
             await backend.drain()
+
+    async def _miscounted(self, request: bytes) -> bytes:
+        """uvicorn's answer to `request` (on a connection of its own), its description made
+        non-ASCII and its `Content-Length` counted in characters."""
+        reader, writer = await asyncio.open_connection(*self._backend)
+        try:
+            writer.write(request)
+            await writer.drain()
+            buffer = bytearray()
+            end = await _fill_until(reader, buffer, b"\r\n\r\n")
+            if end < 0:
+                raise ConnectionError("uvicorn closed the connection without an answer")
+            status_line, *header_lines = bytes(buffer[:end]).split(b"\r\n")
+            del buffer[: end + 4]
+            length = int(_headers(header_lines).get(b"content-length", b"0"))
+            body = await _take(reader, buffer, length) or b"{}"
+        finally:
+            writer.close()
+        document = json.loads(body)
+        document["error_description"] = f"{document.get('error_description', '')} \u2013 Bearer"
+        text = json.dumps(document, ensure_ascii=False)
+        return _with_length(status_line, header_lines, len(text)) + text.encode()
 
 
 async def _fill_until(reader: asyncio.StreamReader, buffer: bytearray, marker: bytes) -> int:
@@ -136,14 +172,27 @@ async def _fill_until(reader: asyncio.StreamReader, buffer: bytearray, marker: b
     return index
 
 
+async def _take(reader: asyncio.StreamReader, buffer: bytearray, length: int) -> bytes | None:
+    """The next `length` bytes (from `buffer`, then `reader`); None at EOF."""
+    while len(buffer) < length:
+        chunk = await reader.read(READ_CHUNK)
+        if not chunk:
+            return None
+        buffer.extend(chunk)
+    taken = bytes(buffer[:length])
+    del buffer[:length]
+    return taken
+
+
 def _headers(lines: list[bytes]) -> dict[bytes, bytes]:
     pairs = (line.partition(b":") for line in lines)
     return {name.strip().lower(): value.strip() for name, _, value in pairs}
 
 
-def _with_length(request_line: bytes, header_lines: list[bytes], length: int) -> bytes:
+def _with_length(start_line: bytes, header_lines: list[bytes], length: int) -> bytes:
+    """A message head with its `Content-Length` replaced by `length`."""
     kept = [line for line in header_lines if not line.lower().startswith(b"content-length:")]
-    return b"\r\n".join([request_line, *kept, b"content-length: %d" % length]) + b"\r\n\r\n"
+    return b"\r\n".join([start_line, *kept, b"content-length: %d" % length]) + b"\r\n\r\n"
 
 
 async def _relay(backend: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:

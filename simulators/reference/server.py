@@ -24,7 +24,7 @@ from simulators.reference.app import build_apps
 from simulators.reference.authorization_server import AuthorizationService, ClientCredentials
 from simulators.reference.config import ReferenceConfig
 from simulators.reference.defects import Defect
-from simulators.reference.desync import DesyncFront
+from simulators.reference.desync import DesyncFront, Framing
 from simulators.reference.models import PUBLIC_CLIENT, AuthMethod
 from simulators.reference.state import ReferenceState
 from simulators.reference.urls import ReferenceUrls
@@ -185,15 +185,22 @@ class ReferenceServer:
         )
 
     def _desync_front(self, served: list[tuple[Starlette, socket.socket]]) -> DesyncFront | None:
-        """With `connection-desync`, the public socket is served by a raw front and uvicorn
-        moves behind it to an internal loopback socket (see `simulators.reference.desync`)."""
-        if not self.config.has(Defect.CONNECTION_DESYNC):
+        """With `connection-desync` or `content-length-chars`, the public socket is served by a
+        raw front and uvicorn moves behind it to an internal loopback socket (see
+        `simulators.reference.desync`)."""
+        if self.config.has(Defect.CONNECTION_DESYNC):
+            framing: Framing = "unread-body"
+        elif self.config.has(Defect.CONTENT_LENGTH_CHARS):
+            framing = "length-in-chars"
+        else:
             return None
         app, public = served[0]
         inner = _listen(self._host, 0)
         self._sockets.append(inner)
         served[0] = (app, inner)
-        return DesyncFront(listen=public, backend=inner, mcp_path=self.config.mcp_path)
+        return DesyncFront(
+            listen=public, backend=inner, mcp_path=self.config.mcp_path, framing=framing
+        )
 
     def _run(
         self, pairs: list[tuple[uvicorn.Server, socket.socket]], front: DesyncFront | None

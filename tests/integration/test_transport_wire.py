@@ -23,6 +23,12 @@ def _post(path: str, host: str) -> bytes:
 
 def _read_response(sock: socket.socket) -> tuple[int, dict[str, str]]:
     """One response (status line, headers, a Content-Length body) from a blocking socket."""
+    status, headers, _ = _read_framed(sock)
+    return status, headers
+
+
+def _read_framed(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """`_read_response`, and the bytes that came after the declared body."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
@@ -36,7 +42,7 @@ def _read_response(sock: socket.socket) -> tuple[int, dict[str, str]]:
         chunk = sock.recv(65536)
         assert chunk, "connection closed inside the body"
         rest += chunk
-    return int(status_line.split(" ")[1]), headers
+    return int(status_line.split(" ")[1]), headers, rest[length:]
 
 
 def _two_posts(server: ReferenceServer) -> list[tuple[int, dict[str, str]]]:
@@ -83,3 +89,22 @@ def test_serve_reference_offers_the_defect(capsys: pytest.CaptureFixture[str]) -
     assert "connection-desync" in capsys.readouterr().out
     args = build_parser().parse_args(["--defect", "connection-desync"])
     assert _config(args).has(Defect.CONNECTION_DESYNC)
+
+
+def test_content_length_in_characters_leaves_bytes_on_the_connection() -> None:
+    config = ReferenceConfig(defects=frozenset({Defect.CONTENT_LENGTH_CHARS}))
+    with ReferenceServer(config) as server:
+        url = urlsplit(server.mcp_url)
+        with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
+            sock.sendall(_post(url.path, url.netloc))
+            status, headers, extra = _read_framed(sock)
+            while not extra.endswith(b"}"):  # the rest of that answer, written with it
+                chunk = sock.recv(65536)
+                assert chunk, "the connection stays open"
+                extra += chunk
+            sock.sendall(_post(url.path, url.netloc))
+            next_bytes = sock.recv(65536)
+    assert status == 401
+    assert "resource_metadata=" in headers["www-authenticate"]
+    assert extra == b'"}', "an en dash is 3 bytes in UTF-8: 2 bytes more than its 1 character"
+    assert next_bytes.startswith(b"HTTP/1.1 401"), "the next answer itself is fine"

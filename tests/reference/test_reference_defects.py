@@ -192,6 +192,12 @@ def _desync(d: Driver) -> bool:
     return first.status_code == 401 and again.status_code == 400
 
 
+def _length_in_chars(d: Driver) -> bool:
+    """The declared Content-Length ends the 401's JSON before its last bytes."""
+    response = d.http.post(d.server.mcp_url, json=INIT)
+    return response.status_code == 401 and not response.content.endswith(b"}")
+
+
 PROBES: dict[Defect, Probe] = {
     D.CHALLENGE_ERROR_PARAM: lambda d: 'error="invalid_token"' in (_no_credentials(d) or ""),
     D.NO_CHALLENGE_SCOPE: lambda d: "scope=" not in (_no_credentials(d) or "scope="),
@@ -286,6 +292,7 @@ PROBES: dict[Defect, Probe] = {
     D.SESSION_BOUND_TO_TOKEN: _session_bound_to_token,
     D.NO_CORS: _no_cors,
     D.CONNECTION_DESYNC: _desync,
+    D.CONTENT_LENGTH_CHARS: _length_in_chars,
     **AS_PROBES,
 }
 
@@ -325,6 +332,7 @@ GROUPS: list[tuple[ReferenceConfig, frozenset[Defect]]] = [
     ),
     (ReferenceConfig(), frozenset({D.SESSION_BOUND_TO_TOKEN, D.NO_CORS})),
     (ReferenceConfig(), frozenset({D.CONNECTION_DESYNC})),  # corrupts every reused connection
+    (ReferenceConfig(), frozenset({D.CONTENT_LENGTH_CHARS})),  # so does this
 ]
 
 
