@@ -32,8 +32,20 @@ def connection_reuse(ev: ConnectionReuse) -> str:
             evidence=ev.exchanges,
         )
     last = ev.rounds[-1]
+    first = ev.rounds[0].desync()
+    if first is not None:  # not seen again on a second connection: a race, not a finding
+        return f"once {first}, but not on a second connection; every other check ran on fresh ones"
+    if last.dropped:
+        return (
+            f"the server closed the kept-alive connection without Connection: close "
+            f"({last.follow_up.summary()}): allowed, nothing was corrupted; every other check "
+            "ran on fresh connections"
+        )
     if not last.reused:
-        return f"the server closed the connection after {last.first.summary()}: nothing left on it"
+        return (
+            f"the server closed the connection after {last.first.summary()}: nothing was left "
+            "on it; every other check ran on fresh connections"
+        )
     return (
         f"the follow-up on the kept-alive connection got {last.follow_up.summary()}, as the first"
     )

@@ -12,6 +12,9 @@ from harness.http import Exchange, Response
 # What HTTP layers answer to a request line they cannot parse (Node, uvicorn, nginx: 400;
 # others reject the garbage "method" or "version": 405, 501, 505).
 PARSE_ERRORS = frozenset({400, 405, 501, 505})
+# How the HTTP layer words a connection the server closed (httpcore, OS errors): a server MAY
+# close a connection at any time (RFC 9112 §9.5), so that is no desync, yet no reason to reuse.
+_DROPPED = ("Server disconnected", "ReadError", "WriteError", "Connection reset", "Broken pipe")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,9 +52,17 @@ class ReuseRound:
             self.first.connection is not None and self.first.connection == self.follow_up.connection
         )
 
+    @property
+    def dropped(self) -> bool:
+        """The server closed the connection under the follow-up, without announcing it."""
+        error = self.follow_up.error
+        return error is not None and any(marker in error for marker in _DROPPED)
+
     def desync(self) -> str | None:
         """How the follow-up shows a connection out of sync, or None."""
         follow = self.follow_up
+        if self.dropped:
+            return None
         if follow.error is not None:
             return f"the repeated request on the kept-alive connection failed: {follow.error}"
         if self.reused and follow.status != self.first.status and follow.status in PARSE_ERRORS:
@@ -75,3 +86,9 @@ class ConnectionReuse:
         """The desync every round showed (a single odd answer could be a race), or None."""
         found = [r.desync() for r in self.rounds]
         return found[0] if found and all(found) else None
+
+    @property
+    def reusable(self) -> bool:
+        """Requests may share kept-alive connections: every round's connection was kept open
+        and answered the repeat as the first (anything else: fresh connections cost nothing)."""
+        return all(r.reused and r.desync() is None for r in self.rounds)

@@ -55,8 +55,8 @@ async def guard_connections(run: Run) -> None:
         log.debug("connection reuse could not be judged", exc_info=True)
         run.http.use_fresh_connections()
         return
-    if reuse.desync is not None:
-        log.info("the target desynchronises kept-alive connections: using fresh ones")
+    if not reuse.reusable:
+        log.info("the target's kept-alive connections are not reusable: using fresh ones")
         run.http.use_fresh_connections()
 
 

@@ -32,6 +32,10 @@ def _again(status: int | None, connection: str | None = "127.0.0.1:5000") -> Reu
 
 DESYNC = _again(400)
 FAILED = ReuseRound(first=CHALLENGE, follow_up=Outcome(error="RemoteProtocolError: illegal"))
+DROPPED = ReuseRound(
+    first=CHALLENGE,
+    follow_up=Outcome(error="RemoteProtocolError: Server disconnected without sending a response."),
+)
 
 
 @pytest.mark.parametrize(
@@ -43,11 +47,28 @@ FAILED = ReuseRound(first=CHALLENGE, follow_up=Outcome(error="RemoteProtocolErro
         ((DESYNC, _again(401)), Verdict.PASS),  # not confirmed on a second connection
         ((DESYNC, DESYNC), Verdict.FAIL),
         ((FAILED, FAILED), Verdict.FAIL),  # leftover response bytes break the next response
+        ((DROPPED,), Verdict.PASS),  # a server MAY close any connection (RFC 9112 §9.5)
     ],
 )
 def test_connection_reuse_verdicts(rounds: tuple[ReuseRound, ...], verdict: Verdict) -> None:
     result = connection_reuse.run(_evidence(*rounds))
     assert result.verdict is verdict, result.message
+
+
+@pytest.mark.parametrize(
+    ("rounds", "reusable"),
+    [
+        ((_again(401),), True),
+        ((_again(401, connection="127.0.0.1:5001"),), False),  # closed: nothing to gain
+        ((DROPPED,), False),
+        ((DESYNC, _again(401)), False),  # once is enough to stop reusing
+        ((DESYNC, DESYNC), False),
+    ],
+)
+def test_kept_alive_connections_are_reused_only_when_seen_in_sync(
+    rounds: tuple[ReuseRound, ...], reusable: bool
+) -> None:
+    assert _evidence(*rounds).reusable is reusable
 
 
 def test_a_failure_names_both_answers() -> None:
