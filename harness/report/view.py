@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from harness.results import Compatibility, Reason, Report, Result, Severity, Verdict
 
 CHECK_PREFIXES = (
+    "http",  # transport first: a desync explains findings elsewhere
     "disc",
     "reg",
     "authz",
