@@ -70,8 +70,8 @@ class DesyncFront:
             self._connections.add(task)
         try:
             await self._connection(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client or uvicorn went away: nothing to answer
+        except (ConnectionError, ValueError):
+            pass  # the client or uvicorn went away, or sent a bad Content-Length: just close
         finally:
             writer.close()
             if task is not None:
@@ -155,7 +155,9 @@ class DesyncFront:
         finally:
             writer.close()
         document = json.loads(body)
-        document["error_description"] = f"{document.get('error_description', '')} \u2013 Bearer"
+        if isinstance(document, dict):  # the 401's JSON error object
+            described = document.get("error_description", "")
+            document["error_description"] = f"{described} \u2013 Bearer"
         text = json.dumps(document, ensure_ascii=False)
         return _with_length(status_line, header_lines, len(text)) + text.encode()
 
