@@ -20,6 +20,7 @@ from harness.errors import ConfigError
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
 SPEC_REVISIONS = ("auto", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28")
 FAIL_ON = ("must", "should", "none")
+DEFAULT_DEADLINE_S = 120.0
 LATER = {
     "proxy": "mitmproxy-based fault injection in front of a real server",
     "fuzz": "hypothesis-driven OAuth and bearer fuzzing",
@@ -85,6 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         type=int,
         help="send at most N client registrations; checks needing more skip (default: no cap)",
+    )
+    run.add_argument(
+        "--require-clients",
+        metavar="NAME[:degraded],...",
+        help="exit 1 unless each named client profile is `works` "
+        "(NAME:degraded also accepts `degraded`)",
+    )
+    run.add_argument(
+        "--deadline",
+        metavar="S",
+        type=float,
+        default=DEFAULT_DEADLINE_S,
+        help=f"stop sending requests after S seconds; unfinished checks are `error` "
+        f"(default: {DEFAULT_DEADLINE_S:g})",
+    )
+    run.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="let a public target's metadata point the harness at private addresses",
     )
     run.add_argument(
         "-k",
@@ -163,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 select=args.select,
                 max_registrations=args.max_registrations,
+                require_clients=args.require_clients,
+                deadline_s=args.deadline,
+                allow_private=args.allow_private,
             )
         if args.command == "report":
             return _report(Path(args.report_json), Path(args.out) if args.out else None)

@@ -56,9 +56,10 @@ class EgressPolicy:
     allow_private: bool
 
     @classmethod
-    def for_target(cls, target_url: str) -> EgressPolicy:
+    def for_target(cls, target_url: str, *, allow_private: bool = False) -> EgressPolicy:
+        """`allow_private`: the user's `--allow-private`, whatever the target is."""
         host = urlsplit(target_url).hostname or ""
-        if is_loopback_host(host):
+        if allow_private or is_loopback_host(host):
             return cls(allow_private=True)
         try:
             return cls(allow_private=_is_private(ipaddress.ip_address(host)))

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from harness.cli import DEFAULT_DEADLINE_S
+
 if TYPE_CHECKING:
     from harness.config import Config
     from harness.results import Result
@@ -75,6 +77,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         default=None,
         help="send at most N client registrations (checks needing more skip)",
+    )
+    group.addoption(
+        "--mcp-deadline",
+        metavar="S",
+        type=float,
+        default=DEFAULT_DEADLINE_S,
+        help=f"stop sending requests after S seconds (default: {DEFAULT_DEADLINE_S:g})",
+    )
+    group.addoption(
+        "--mcp-allow-private",
+        action="store_true",
+        help="let a public target's metadata point the harness at private addresses",
     )
 
 
@@ -145,6 +159,8 @@ def mcp_session(
         profiles=selected_profiles(pytestconfig),
         profile_dirs=pytestconfig.getoption("mcp_profile_dir"),
         max_registrations=pytestconfig.getoption("mcp_max_registrations"),
+        deadline_s=pytestconfig.getoption("mcp_deadline"),
+        allow_private=pytestconfig.getoption("mcp_allow_private"),
     )
     state.session = session
     session.run()

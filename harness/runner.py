@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from harness.cli import DEFAULT_DEADLINE_S
+from harness.client_gate import parse_required_clients, unmet_clients
 from harness.config import load_config
 from harness.errors import ConfigError
 from harness.profiles.catalogue import load_profiles
@@ -82,9 +84,16 @@ def run_command(
     select: str | None = None,
     profile_dirs: Sequence[str] = (),
     max_registrations: int | None = None,
+    require_clients: str | None = None,
+    deadline_s: float = DEFAULT_DEADLINE_S,
+    allow_private: bool = False,
 ) -> int:
     load_config(config_path)  # configuration errors surface here, before pytest starts
-    choose(load_profiles(profile_dirs), profiles)  # and so do unknown or invalid profiles
+    # and so do unknown or invalid profiles, and required clients the run would not simulate
+    simulated = choose(load_profiles(profile_dirs), profiles)
+    required = parse_required_clients(require_clients, [p.name for p in simulated])
+    if deadline_s <= 0:
+        raise ConfigError("--deadline must be more than 0 seconds")
     console = Console(stderr=True)
     suites = scenarios_dir()
     args = [
@@ -114,6 +123,9 @@ def run_command(
         if max_registrations < 0:
             raise ConfigError("--max-registrations must be 0 or more")
         args += ["--mcp-max-registrations", str(max_registrations)]
+    args += ["--mcp-deadline", str(deadline_s)]
+    if allow_private:
+        args += ["--mcp-allow-private"]
     for profile in profiles:
         args += ["--mcp-profile", profile]
     for folder in profile_dirs:
@@ -127,10 +139,12 @@ def run_command(
     if not report_path.exists():
         console.print(f"[magenta]the harness failed (pytest exit {int(code)}); no report written")
         return EXIT_HARNESS
-    return _conclude(console, report_path, fail_on)
+    return _conclude(console, report_path, fail_on, required)
 
 
-def _conclude(console: Console, report_path: Path, fail_on: str) -> int:
+def _conclude(
+    console: Console, report_path: Path, fail_on: str, required: Mapping[str, frozenset[str]]
+) -> int:
     report = json.loads(report_path.read_text(encoding="utf-8"))
     results = report["results"]
     _print_summary(console, report, results)
@@ -144,6 +158,10 @@ def _conclude(console: Console, report_path: Path, fail_on: str) -> int:
     verdicts = [r["verdict"] for r in results]
     failing = {"must": {"fail"}, "should": {"fail", "warn"}, "none": set()}[fail_on]
     if any(v in failing for v in verdicts):
+        return EXIT_FINDINGS
+    unmet = unmet_clients(report.get("compatibility") or [], required)
+    if unmet:
+        console.print(f"[red]--require-clients not met[/]: {'; '.join(unmet)}")
         return EXIT_FINDINGS
     if "error" in verdicts:
         console.print("[magenta]some checks could not run (error verdicts); see the report")

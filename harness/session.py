@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from harness import __version__
 from harness.budget import RequestBudget
 from harness.checks import ALL_CHECKS, AnyCheck
+from harness.cli import DEFAULT_DEADLINE_S
 from harness.compat import compatibility
 from harness.config import Config
 from harness.egress import EgressPolicy
@@ -32,7 +33,6 @@ from harness.results import Compatibility, Report, Result, Verdict
 log = logging.getLogger(__name__)
 
 BASELINE_PROFILE = "spec-2025-11-25"
-RUN_DEADLINE_S = 600.0
 Selection = frozenset[tuple[str, str | None]]
 
 
@@ -49,9 +49,12 @@ class HarnessSession:
         profiles: Sequence[str] | None = None,
         profile_dirs: Sequence[str] = (),
         max_registrations: int | None = None,
+        deadline_s: float = DEFAULT_DEADLINE_S,
+        allow_private: bool = False,
     ) -> None:
         """`profiles`: names to simulate (None: the baseline only; empty: every profile);
-        `max_registrations`: the most client registrations the run may send."""
+        `max_registrations`: the most client registrations the run may send; `deadline_s`: the
+        run's total time; `allow_private`: private addresses are reachable whatever the target."""
         self.target = Target(
             mcp_url=target_url,
             spec=spec,
@@ -67,6 +70,8 @@ class HarnessSession:
         self.budget = RequestBudget(max_registrations=max_registrations)
         self.results: dict[tuple[str, str | None], Result] = {}
         self.compatibility: tuple[Compatibility, ...] = ()
+        self.deadline_s = deadline_s
+        self.allow_private = allow_private
         self.fatal: str | None = None
         self.spec_revision: str | None = None
 
@@ -85,10 +90,10 @@ class HarnessSession:
         asyncio.run(self._run())
 
     async def _run(self) -> None:
-        policy = EgressPolicy.for_target(self.target.mcp_url)
+        policy = EgressPolicy.for_target(self.target.mcp_url, allow_private=self.allow_private)
         probes = {**PROBES, ProfileCatalogue: catalogue_probe(self.catalogue)}
         async with HttpClient(
-            vault=self.vault, policy=policy, deadline=Deadline(RUN_DEADLINE_S), budget=self.budget
+            vault=self.vault, policy=policy, deadline=Deadline(self.deadline_s), budget=self.budget
         ) as http:
             run = Run(http=http, config=self.config, target=self.target, probes=probes)
             try:
