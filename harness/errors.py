@@ -20,14 +20,20 @@ class ConfigError(HarnessError):
 
 
 class TargetError(HarnessError):
-    """The target could not be reached or answered unusably (exit code 3, or an `error` verdict)."""
+    """The target could not be reached or answered unusably (exit code 3, or an `error` verdict).
+
+    `exchanges`: the (redacted) exchanges that show why, when the raiser has them."""
+
+    def __init__(self, message: str, exchanges: Sequence[Exchange] = ()) -> None:
+        super().__init__(message)
+        self.exchanges = tuple(exchanges)
 
 
 class EgressRefused(TargetError):
     """A URL pointed where the egress policy forbids (link-local, cloud metadata, private)."""
 
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"refused to contact {url}: {reason}")
+    def __init__(self, url: str, reason: str, exchanges: Sequence[Exchange] = ()) -> None:
+        super().__init__(f"egress refused: {url}: {reason}", exchanges)
         self.url = url
         self.reason = reason
 

@@ -3,10 +3,14 @@
 Every request the harness sends goes through `HttpClient`, which
 - records it as a redacted `Exchange` (the evidence checks judge and reports show),
 - registers the secrets it carries or receives in the run's `SecretVault`,
-- applies a per-request timeout and the run's overall deadline,
+- bounds each request by one total timeout (connect, headers, the whole body, SSE streams: a
+  server that drips or streams forever is cut off, with what it sent kept as evidence), capped by
+  what remains of the run's deadline; after the deadline nothing is sent,
 - reads at most `max_body` bytes (a huge document or an endless SSE stream cannot exhaust the run),
-- refuses destinations the `EgressPolicy` forbids, and never follows redirects by itself
-  (flows follow them hop by hop, so every hop is recorded and checked).
+- opens a circuit per origin after consecutive timeouts or connection failures (`OriginBreaker`),
+- connects only where the `EgressPolicy` permits, checked on the address actually connected to
+  (`GuardedBackend`), and never follows redirects by itself (flows follow them hop by hop, so
+  every hop is recorded and checked).
 - accounts every request in the run's `RequestBudget`, which refuses to send to an endpoint that
   answered 429 (and registrations beyond `--max-registrations`) with a `skip` reason.
 """
@@ -23,11 +27,13 @@ from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import httpcore
 import httpx
 
+from harness.breaker import OriginBreaker
 from harness.budget import RequestBudget, classify
-from harness.egress import EgressPolicy
-from harness.errors import TargetError
+from harness.egress import EgressPolicy, GuardedBackend
+from harness.errors import EgressRefused, TargetError
 from harness.exchange import Exchange as Exchange  # re-exported: the layer's own record
 from harness.exchange import Headers, RecordedRequest, RecordedResponse
 from harness.redact import SecretVault, fingerprint_field, fingerprint_fields
@@ -92,10 +98,29 @@ class Deadline:
     """The run's overall time budget; every request's timeout is capped by what remains."""
 
     def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
         self._end = time.monotonic() + seconds
 
     def remaining(self) -> float:
         return self._end - time.monotonic()
+
+    @property
+    def passed_message(self) -> str:
+        return f"the run's deadline ({self.seconds:g} s) passed"
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool whose every connection goes through the egress
+    guard. Only `_pool` is used by `AsyncHTTPTransport`'s methods, so the base `__init__`
+    (which would build an unguarded pool) is not called."""
+
+    def __init__(self, policy: EgressPolicy, max_connections: int) -> None:
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=max_connections,
+            keepalive_expiry=5.0,
+            network_backend=GuardedBackend(policy),
+        )
 
 
 ReadUntil = Callable[[bytes], bool]
@@ -129,9 +154,11 @@ class HttpClient:
         user_agent: str = "mcp-auth-harness",
         max_connections: int = 32,
         budget: RequestBudget | None = None,
+        breaker: OriginBreaker | None = None,
     ) -> None:
         self.vault = vault
         self.budget = budget or RequestBudget()  # counts, rate limits, registration cache
+        self.breaker = breaker or OriginBreaker()
         self.policy = policy
         self.deadline = deadline
         self.timeout_s = timeout_s
@@ -140,7 +167,7 @@ class HttpClient:
             follow_redirects=False,
             timeout=timeout_s,
             headers={"user-agent": user_agent},
-            limits=httpx.Limits(max_connections=max_connections),
+            transport=_GuardedTransport(policy, max_connections),
             trust_env=False,
             # No shared cookie jar: flows of different users and clients run concurrently, so
             # each flow carries its own cookies explicitly (see `CookieJar` in harness.oauth).
@@ -162,6 +189,7 @@ class HttpClient:
             user_agent=self._client.headers.get("user-agent", "mcp-auth-harness"),
             max_connections=1,
             budget=self.budget,
+            breaker=self.breaker,
         )
         conn._recorders = list(self._recorders)
         return conn
@@ -197,10 +225,12 @@ class HttpClient:
         read_until: ReadUntil | None = None,
     ) -> Response:
         """Send one request. Transport failures raise `TargetError` after being recorded."""
-        await self.policy.check(url)
+        self.policy.check(url)
         if params:
             self.vault.add_fields(params)
             url = _with_query(url, params)
+        self.breaker.admit(method, self.vault.redact_url(url))
+        timeout, by_deadline = self._timeout(timeout_s)
         self.budget.admit(method, url, classify(method, url, form, json_body))
         body, content_type = _encode_body(form, json_body, content)
         if form:
@@ -215,26 +245,36 @@ class HttpClient:
         if self._fresh_connections:
             request.headers["connection"] = "close"
         _register_header_secrets(self.vault, request.headers)
-        timeout = self._timeout(timeout_s)
         limit = self.max_body if max_body is None else max_body
         started = time.monotonic()
+        shown = f"{method} {self.vault.redact_url(url)}"
+        response: httpx.Response | None = None
+        received = bytearray()  # what arrived before a timeout is evidence too
         try:
             async with asyncio.timeout(timeout):
                 response = await self._client.send(request, stream=True)
                 connection = _local_address(response)
                 try:
-                    raw, truncated = await _read_capped(response, limit, read_until)
+                    truncated = await _read_capped(response, limit, read_until, received)
                 finally:
                     await response.aclose()
+        except EgressRefused as exc:
+            exchange = self._record(request, None, None, f"egress refused: {exc.reason}", started)
+            raise EgressRefused(self.vault.redact_url(url), exc.reason, (exchange,)) from exc
         except (TimeoutError, httpx.TimeoutException) as exc:
-            self._record(request, None, None, f"timed out after {timeout:.1f}s", started)
-            raise TargetError(
-                f"{method} {self.vault.redact_url(url)} timed out after {timeout:.1f}s"
-            ) from exc
+            what = _timeout_reason(response, len(received), timeout, by_deadline, self.deadline)
+            raw = bytes(received) if response is not None else None
+            exchange = self._record(request, response, raw, what, started)
+            self.breaker.failed(url, what, exchange)
+            raise TargetError(f"{shown}: {what}", (exchange,)) from exc
         except httpx.HTTPError as exc:
             reason = f"{type(exc).__name__}: {self.vault.redact(str(exc)) or 'connection failed'}"
-            self._record(request, None, None, reason, started)
-            raise TargetError(f"{method} {self.vault.redact_url(url)} failed: {reason}") from exc
+            exchange = self._record(request, None, None, reason, started)
+            if isinstance(exc, httpx.NetworkError):  # refused, reset, unreachable
+                self.breaker.failed(url, reason, exchange)
+            raise TargetError(f"{shown} failed: {reason}", (exchange,)) from exc
+        raw = bytes(received)
+        self.breaker.succeeded(url)
         _register_response_secrets(self.vault, response, raw)
         self.budget.observe(
             str(request.url), response.status_code, response.headers.get("retry-after")
@@ -250,14 +290,15 @@ class HttpClient:
             connection=connection,
         )
 
-    def _timeout(self, timeout_s: float | None) -> float:
+    def _timeout(self, timeout_s: float | None) -> tuple[float, bool]:
+        """The request's total timeout, and whether the run's deadline is what bounds it."""
         timeout = self.timeout_s if timeout_s is None else timeout_s
-        if self.deadline is not None:
-            remaining = self.deadline.remaining()
-            if remaining <= 0:
-                raise TargetError("the run's deadline passed before this request could be sent")
-            timeout = min(timeout, remaining)
-        return timeout
+        if self.deadline is None:
+            return timeout, False
+        remaining = self.deadline.remaining()
+        if remaining <= 0:
+            raise TargetError(f"{self.deadline.passed_message}; nothing more is sent")
+        return min(timeout, remaining), remaining < timeout
 
     def _record(
         self,
@@ -327,18 +368,38 @@ def _local_address(response: httpx.Response) -> str | None:
 
 
 async def _read_capped(
-    response: httpx.Response, limit: int, read_until: ReadUntil | None
-) -> tuple[bytes, bool]:
-    chunks = bytearray()
+    response: httpx.Response, limit: int, read_until: ReadUntil | None, into: bytearray
+) -> bool:
+    """Read the body into `into` (kept by the caller if the read times out); True if cut."""
     if read_until is not None and read_until(b""):
-        return b"", False  # the caller needs only the status and headers
+        return False  # the caller needs only the status and headers
     async for chunk in response.aiter_bytes():
-        chunks.extend(chunk)
-        if len(chunks) >= limit:
-            return bytes(chunks[:limit]), True
-        if read_until is not None and read_until(bytes(chunks)):
+        into.extend(chunk)
+        if len(into) >= limit:
+            del into[limit:]
+            return True
+        if read_until is not None and read_until(bytes(into)):
             break
-    return bytes(chunks), False
+    return False
+
+
+def _timeout_reason(
+    response: httpx.Response | None,
+    received: int,
+    timeout: float,
+    by_deadline: bool,
+    deadline: Deadline | None,
+) -> str:
+    """What the timeout interrupted: a silent server, a drip, or a stream that never ends."""
+    why = f" ({deadline.passed_message})" if by_deadline and deadline else ""
+    if response is None:
+        return f"timed out after {timeout:.1f}s{why}: no response (headers) arrived"
+    kind = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
+    body = "event stream" if kind == "text/event-stream" else "response body"
+    return (
+        f"timed out after {timeout:.1f}s{why}: HTTP {response.status_code}, the {body} "
+        f"was still open after {received} bytes"
+    )
 
 
 _SCHEME_WORDS = frozenset({"bearer", "basic", "token", "dpop", "digest"})

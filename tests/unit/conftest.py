@@ -73,5 +73,5 @@ def serve() -> Iterator[Callable[[ASGIApp], str]]:
 
 @pytest.fixture
 async def http() -> AsyncIterator[HttpClient]:
-    async with HttpClient(vault=SecretVault(), policy=EgressPolicy(allow_private=True)) as client:
+    async with HttpClient(vault=SecretVault(), policy=EgressPolicy(allow_loopback=True)) as client:
         yield client
