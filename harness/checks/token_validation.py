@@ -47,6 +47,17 @@ def _refused(attempts: Sequence[Attempt], *, what: str) -> str:
     return f"{len(attempts)} refused ({', '.join(sorted({str(a.status) for a in attempts}))})"
 
 
+def _no_fetches(fetches: Sequence[str], attempts: Sequence[Attempt], *, expected: str) -> None:
+    """Requests a refused token made the server send: a SHOULD-level finding of its own."""
+    if fetches:
+        raise CheckFailed(
+            expected=expected,
+            actual="the token was refused, but the server fetched " + ", ".join(fetches),
+            evidence=exchanges_of(attempts),
+            should=True,
+        )
+
+
 def _forgeries(ev: ForgeryProbes, family: tuple[Attempt, ...], *, jwt: bool = True) -> None:
     if not ev.control.accepted:
         raise TargetError(
@@ -150,13 +161,11 @@ def foreign_issuer(ev: ForgeryProbes) -> str:
     """A well-formed token signed by an issuer not in PRM gets 401."""
     _forgeries(ev, ev.foreign_issuer, jwt=False)
     verdict = _refused(ev.foreign_issuer, what="a token from an issuer the resource does not trust")
-    if ev.issuer_fetches:
-        raise CheckFailed(
-            expected="no request to the issuer a token names before the issuer is trusted",
-            actual="the server fetched " + ", ".join(ev.issuer_fetches),
-            evidence=exchanges_of(ev.foreign_issuer),
-            should=True,
-        )
+    _no_fetches(
+        ev.issuer_fetches,
+        ev.foreign_issuer,
+        expected="no request to the issuer a token names before the issuer is trusted",
+    )
     return f"harness-issued tokens {verdict}"
 
 
@@ -198,6 +207,59 @@ def jwt_alg_confusion(ev: ForgeryProbes) -> str:
     return "HS256 tokens keyed with the public key " + _refused(
         ev.alg_confusion, what="HS256 keyed with the AS public key"
     )
+
+
+@check(
+    "rs.jwt.header-key",
+    level=Level.MUST,
+    severity=Severity.CRITICAL,
+    refs=(
+        f"{JWT_BCP} §3.1, §3.10",
+        "RFC 7515 §4.1.2-§4.1.5",
+        "security-checks jwt.embedded-key, jwt.kid-injection",
+    ),
+)
+def jwt_header_key(ev: ForgeryProbes) -> str:
+    """(JWT tokens) Tokens naming their own key (embedded jwk, jku / x5u URL, kid as a path or
+    query with an empty HS256 key) get 401, and the server fetches no URL a token names."""
+    _forgeries(ev, ev.header_key)
+    unanswered = [a for a in ev.header_key if a.status is None]
+    if unanswered:  # a sub-case without an answer was not exercised: no pass
+        raise TargetError(
+            "a header-key forgery got no answer: " + "; ".join(a.describe() for a in unanswered)
+        )
+    let_in = [a for a in ev.header_key if a.accepted]
+    if let_in:
+        fetched = f"; the server fetched {', '.join(ev.key_fetches)}" if ev.key_fetches else ""
+        raise CheckFailed(
+            expected="401 for a token naming its own key in the header",
+            actual="; ".join(a.describe() for a in let_in) + fetched,
+            evidence=exchanges_of(let_in),
+        )
+    verdict = _refused_header_keys(ev.header_key)
+    # RFC 8725 §3.10: following a token's jku / x5u is an SSRF vector; allowlisting is a SHOULD
+    _no_fetches(
+        ev.key_fetches,
+        ev.header_key,
+        expected="no request to a jku / x5u URL a token names (RFC 8725 §3.10)",
+    )
+    return f"tokens naming their own key {verdict}; no jku / x5u URL fetched"
+
+
+def _refused_header_keys(attempts: Sequence[Attempt]) -> str:
+    """A 5xx lets nothing in (not a broken MUST), but on a `kid` forgery it suggests the kid
+    reached a file, query or shell unsanitised (RFC 8725 §3.10): a warning that says so."""
+    crashed = [a for a in attempts if (a.status or 0) >= 500 and a.label.startswith("kid:")]
+    if crashed:
+        raise CheckFailed(
+            expected="401 for a token whose kid is a path or carries injection characters",
+            actual="; ".join(a.describe() for a in crashed)
+            + " (a server error on a crafted kid suggests the kid reaches a file, query or "
+            "command unsanitised, RFC 8725 §3.10)",
+            evidence=exchanges_of(crashed),
+            should=True,
+        )
+    return _refused(attempts, what="a token naming its own key in the header")
 
 
 @check(
@@ -294,6 +356,7 @@ CHECKS = (
     jwt_alg_none,
     jwt_tampered,
     jwt_alg_confusion,
+    jwt_header_key,
     every_request,
     origin,
 )

@@ -17,6 +17,7 @@ from typing import Final
 
 from simulators.reference.config import ReferenceConfig
 from simulators.reference.defects import Defect
+from simulators.reference.header_keys import header_key_claims
 from simulators.reference.keys import ALGORITHM, InvalidSignature, SigningKey
 from simulators.reference.models import token_digest
 from simulators.reference.store import OAuthStore
@@ -125,6 +126,9 @@ class BearerValidator:
             return claims, True
         if isinstance(alg, str) and alg.lower() == "none":
             return (claims, True) if self._config.has(Defect.ALG_NONE_ACCEPTED) else None
+        injected = header_key_claims(self._config, header, token)  # only with a header-key defect
+        if injected is not None:
+            return injected, True
         if (alg != ALGORITHM or kid != self._key.kid) and self._config.has(
             Defect.FOREIGN_ISSUER_ACCEPTED
         ):

@@ -44,6 +44,9 @@ class Defect(StrEnum):
     ALG_NONE_ACCEPTED = "alg-none-accepted"
     SIGNATURE_NOT_CHECKED = "signature-not-checked"
     FOREIGN_ISSUER_ACCEPTED = "foreign-issuer-accepted"
+    JWT_HEADER_JWK_TRUSTED = "jwt-header-jwk-trusted"
+    JWT_JKU_FOLLOWED = "jwt-jku-followed"
+    JWT_KID_PATH = "jwt-kid-path"
     SESSION_AUTHENTICATES = "session-authenticates"
     SESSION_NOT_BOUND = "session-not-bound"
     SCOPE_NOT_ENFORCED = "scope-not-enforced"
@@ -123,6 +126,9 @@ DEFECT_DESCRIPTIONS: Final[Mapping[Defect, str]] = MappingProxyType(
         D.ALG_NONE_ACCEPTED: 'Unsigned JWTs with alg "none" are accepted.',
         D.SIGNATURE_NOT_CHECKED: "JWT signatures are not verified.",
         D.FOREIGN_ISSUER_ACCEPTED: "JWTs with a foreign alg/kid skip issuer and signature checks.",
+        D.JWT_HEADER_JWK_TRUSTED: "A JWT verifies with the public key in its own `jwk` header.",
+        D.JWT_JKU_FOLLOWED: "A JWT's `jku` JWKS is fetched (loopback only) and its keys trusted.",
+        D.JWT_KID_PATH: "An HS256 JWT's `kid` is read as a key file path (/dev/null: empty key).",
         D.SESSION_AUTHENTICATES: "A valid Mcp-Session-Id alone authenticates the request.",
         D.SESSION_NOT_BOUND: "Sessions are not bound to the user that created them.",
         D.SCOPE_NOT_ENFORCED: "Tools run whatever scopes the token carries.",

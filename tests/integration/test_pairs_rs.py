@@ -23,6 +23,9 @@ DEFECT_CASES: list[DefectCase] = [
     ("rs.jwt.alg-none", "alg-none-accepted", Verdict.FAIL),
     ("rs.jwt.tampered", "signature-not-checked", Verdict.FAIL),
     ("rs.jwt.alg-confusion", "signature-not-checked", Verdict.FAIL),
+    ("rs.jwt.header-key", "jwt-header-jwk-trusted", Verdict.FAIL),
+    ("rs.jwt.header-key", "jwt-jku-followed", Verdict.FAIL),
+    ("rs.jwt.header-key", "jwt-kid-path", Verdict.FAIL),
     ("rs.every-request", "session-authenticates", Verdict.FAIL),
     ("rs.origin", "origin-not-validated", Verdict.FAIL),
 ]
@@ -60,7 +63,10 @@ def test_wrong_audience_with_opaque_tokens_needs_a_known_audience() -> None:
     assert "audience" in result.message
 
 
-@pytest.mark.parametrize("check_id", ["rs.jwt.alg-none", "rs.jwt.tampered", "rs.jwt.alg-confusion"])
+JWT_CHECKS = ["rs.jwt.alg-none", "rs.jwt.tampered", "rs.jwt.alg-confusion", "rs.jwt.header-key"]
+
+
+@pytest.mark.parametrize("check_id", JWT_CHECKS)
 def test_jwt_checks_skip_for_opaque_tokens(check_id: str) -> None:
     result, _ = run_full(check_id, reference=OPAQUE)
     assert result.verdict is Verdict.SKIP
@@ -112,3 +118,39 @@ def test_a_fully_configured_run_writes_no_secret(tmp_path: Path) -> None:
         leaked = [s[:4] + "…" for s in secrets if s in text]
         assert not leaked, f"{path.name} contains secrets starting {leaked}"
         assert not re.search(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ", text), f"a JWT in {path.name}"
+
+
+@pytest.mark.parametrize(
+    ("defect", "sub_case"),
+    [
+        ("jwt-header-jwk-trusted", "jwk: RS256"),
+        ("jwt-jku-followed", "the server fetched GET http://127.0.0.1:"),
+        ("jwt-kid-path", "kid: ../../../../../../dev/null"),
+    ],
+)
+def test_header_key_failure_names_the_sub_case(defect: str, sub_case: str) -> None:
+    result, _ = run_full("rs.jwt.header-key", frozenset({defect}))
+    assert result.verdict is Verdict.FAIL
+    assert sub_case in result.message
+    assert result.evidence, "the accepted forgeries' exchanges are the evidence"
+
+
+def test_header_key_passes_on_the_correct_reference() -> None:
+    result, _ = run_full("rs.jwt.header-key")
+    assert result.verdict is Verdict.PASS, result.message
+    assert "8 refused (401)" in result.message
+    assert "no jku / x5u URL fetched" in result.message
+
+
+@pytest.mark.parametrize("defect", ["jwt-header-jwk-trusted", "jwt-jku-followed", "jwt-kid-path"])
+def test_header_key_defects_change_no_other_forgery_verdict(defect: str) -> None:
+    """Each header-key defect trusts only a key named by the token: the other forged-token
+    checks (same probe, same server) still pass."""
+    with full_reference(frozenset({defect})) as (server, config):
+        neighbours = ("rs.jwt.alg-none", "rs.jwt.tampered", "rs.jwt.alg-confusion")
+        selected = frozenset((c, None) for c in (*neighbours, "rs.foreign-issuer"))
+        session = HarnessSession(target_url=server.mcp_url, config=config, selected=selected)
+        session.run()
+    for check_id, _ in selected:
+        result = session.result(check_id, None)
+        assert result.verdict is Verdict.PASS, f"{check_id}: {result.message}"

@@ -72,6 +72,11 @@ class LoopbackListener:
         self._documents[path] = json.dumps(dict(document)).encode()
         return self.url(path)
 
+    def serve_body(self, path: str, body: bytes) -> str:
+        """Answer GET `path` with `body` as it is (e.g. a PEM certificate); returns its URL."""
+        self._documents[path] = body
+        return self.url(path)
+
     async def __aenter__(self) -> LoopbackListener:
         self._server, self._port = await start_listener(
             self._handle, host=self._host, limit=MAX_HEAD_BYTES

@@ -16,7 +16,8 @@ class ForgeryProbes:
 
     The JWT families are empty for an opaque token (`shape` says what it was); the foreign
     issuer tokens are sent whatever the format. `issuer_fetches` are requests that reached the
-    harness-run issuer: a server fetching keys named by a token it should not trust.
+    harness-run issuer: a server fetching keys named by a token it should not trust;
+    `key_fetches` those that reached the `jku` / `x5u` URLs of the header-key forgeries.
     """
 
     shape: str  # the access token: jwt, jwe or opaque
@@ -27,6 +28,8 @@ class ForgeryProbes:
     alg_confusion_absent: str | None  # why no HS256 forgeries were made
     foreign_issuer: tuple[Attempt, ...]
     issuer_fetches: tuple[str, ...]
+    header_key: tuple[Attempt, ...] = ()  # jwk / jku / x5u / kid injected in the header
+    key_fetches: tuple[str, ...] = ()
 
     @property
     def exchanges(self) -> tuple[Exchange, ...]:
@@ -37,6 +40,7 @@ class ForgeryProbes:
                 *self.tampered,
                 *self.alg_confusion,
                 *self.foreign_issuer,
+                *self.header_key,
             )
         )
 

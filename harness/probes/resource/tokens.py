@@ -40,6 +40,7 @@ from harness.probes.resource.grants import (
     still_valid,
     tokens_or_skip,
 )
+from harness.probes.resource.header_key import HeaderKeyForger, KeyUrls
 from harness.probes.resource.mcp import CallOutcome, Session, safe_tools, tools_of
 from harness.probes.resource.target import McpProbe
 from harness.probes.resource.token_evidence import (
@@ -52,11 +53,17 @@ from harness.probes.resource.token_evidence import (
 from harness.probes.static import NO_FLOW, is_static
 
 FOREIGN_ORIGIN = "https://evil.example"
-# the control, then the alg-none, tampered, alg-confusion and foreign-issuer attempts
+# the control, then the alg-none, tampered, alg-confusion, foreign-issuer and header-key attempts
 _Sent = tuple[
-    Attempt, tuple[Attempt, ...], tuple[Attempt, ...], tuple[Attempt, ...], tuple[Attempt, ...]
+    Attempt,
+    tuple[Attempt, ...],
+    tuple[Attempt, ...],
+    tuple[Attempt, ...],
+    tuple[Attempt, ...],
+    tuple[Attempt, ...],
 ]
 ISSUER_PATH = "/issuer"
+KEYS_PATH = "/keys"  # the jku / x5u documents of the header-key forgeries
 
 
 async def _send_all(mcp: McpProbe, forged: tuple[Forgery, ...]) -> tuple[Attempt, ...]:
@@ -71,25 +78,32 @@ async def probe_forgeries(run: Run, _profile: str | None) -> ForgeryProbes:
     grant = await main_grant(run)
     named = parse_jws(grant.tokens.access_token)  # the key the AS signs with, by its kid
     async with LoopbackListener() as listener:
-        (jwk, absent), issuer = await asyncio.gather(
+        (jwk, absent), issuer, forger = await asyncio.gather(
             _as_public_key(run, grant, named) if named else _no_key(),
             asyncio.to_thread(HarnessIssuer, listener.url(ISSUER_PATH)),
+            asyncio.to_thread(HeaderKeyForger),
         )
         listener.serve(
             f"/.well-known/oauth-authorization-server{ISSUER_PATH}",
             issuer.metadata(listener.url(f"{ISSUER_PATH}/jwks")),
         )
         listener.serve(f"{ISSUER_PATH}/jwks", issuer.jwks())
+        urls = KeyUrls(
+            jku=listener.serve(f"{KEYS_PATH}/jwks.json", forger.jwks()),
+            x5u=listener.serve_body(f"{KEYS_PATH}/cert.pem", forger.certificate_pem),
+        )
 
         async def forge_and_send() -> tuple[str, _Sent]:
             live = await live_tokens(run, purpose="forgery")
-            sent = await _forge_and_send(run, grant, live.tokens.access_token, jwk, issuer)
+            token = live.tokens.access_token
+            sent = await _forge_and_send(run, grant, token, jwk, issuer, (forger, urls))
             still_valid(sent[0].status, live.tokens)
             return live.tokens.access_token, sent
 
         token, sent = await retried(forge_and_send)
-        fetches = tuple(hit.describe() for hit in listener.hits)
-    control, none_, tampered_, confused, foreign_ = sent
+        hits = listener.hits
+    control, none_, tampered_, confused, foreign_, header_key = sent
+    fetched = [hit for hit in hits if hit.path.startswith(KEYS_PATH + "/")]
     return ForgeryProbes(
         shape=token_kind(token),
         control=control,
@@ -98,8 +112,15 @@ async def probe_forgeries(run: Run, _profile: str | None) -> ForgeryProbes:
         alg_confusion=confused,
         alg_confusion_absent=absent if named else "opaque token",
         foreign_issuer=foreign_,
-        issuer_fetches=fetches,
+        issuer_fetches=tuple(hit.describe() for hit in hits if hit not in fetched),
+        header_key=header_key,
+        key_fetches=tuple(f"{hit.method} {_offered_url(urls, hit.path)}" for hit in fetched),
     )
+
+
+def _offered_url(urls: KeyUrls, path: str) -> str:
+    """The full URL a fetched path was offered under (the listener's port is in it)."""
+    return next((url for url in (urls.jku, urls.x5u) if url.endswith(path)), path)
 
 
 async def _no_key() -> tuple[None, str]:
@@ -112,6 +133,7 @@ async def _forge_and_send(
     token: str,
     jwk: Mapping[str, object] | None,
     issuer: HarnessIssuer,
+    header_keys: tuple[HeaderKeyForger, KeyUrls],
 ) -> _Sent:
     """Forge from `token` and send everything at once (the control first in the result)."""
     mcp = McpProbe(run)
@@ -129,6 +151,7 @@ async def _forge_and_send(
         _send_all(mcp, tampered(real) if real else ()),
         _send_all(mcp, alg_confusion(real, jwk) if real and jwk else ()),
         _send_all(mcp, foreign),
+        _send_all(mcp, header_keys[0].forge(real, header_keys[1]) if real else ()),
     )
 
 
