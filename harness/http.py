@@ -171,7 +171,9 @@ class HttpClient:
             trust_env=False,
             # No shared cookie jar: flows of different users and clients run concurrently, so
             # each flow carries its own cookies explicitly (see `CookieJar` in harness.oauth).
-            cookies=httpx.Cookies(CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))),
+            # The jar itself, not `httpx.Cookies(jar)`: the client copies a `Cookies` into a
+            # jar of the default policy, which stores every cookie and sends it on every flow.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         )
         self._recorders: list[Callable[[Exchange], None]] = []
         self._fresh_connections = False
