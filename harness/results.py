@@ -42,8 +42,12 @@ class CompatVerdict(StrEnum):
 
 
 class Attribution(StrEnum):
-    SERVER = "server"
-    CLIENT = "client"
+    """Whose doing a compatibility reason is (only `server` with a named MUST is a `fail`)."""
+
+    SERVER = "server"  # the server violates the spec or is needlessly strict
+    CLIENT = "client"  # a documented client bug
+    REVISION = "revision"  # client and server speak different protocol revisions
+    INTEROP = "interop"  # a need the spec does not impose (CORS for browser clients)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,6 +22,25 @@ log = logging.getLogger(__name__)
 MAX_EVIDENCE = 6
 
 
+class ClauseBroken(CheckFailed):
+    """A finding that names the clause it breaks; `refs` join the check's own spec refs."""
+
+    def __init__(
+        self,
+        *,
+        expected: str,
+        actual: str,
+        refs: Sequence[str],
+        evidence: Sequence[Exchange] = (),
+        message: str | None = None,
+        should: bool = False,
+    ) -> None:
+        super().__init__(
+            expected=expected, actual=actual, evidence=evidence, message=message, should=should
+        )
+        self.refs = tuple(refs)
+
+
 class Evidence(Protocol):
     """What every evidence record offers: the exchanges it was built from."""
 
@@ -48,6 +67,7 @@ class Check[E: Evidence]:
         profile: str | None = None,
         exchanges: Sequence[Exchange] = (),
         level: Level | None = None,
+        refs: Sequence[str] = (),
     ) -> Result:
         shown = tuple(exchanges)[:MAX_EVIDENCE]
         return Result(
@@ -58,7 +78,7 @@ class Check[E: Evidence]:
             verdict=verdict,
             message=message,
             profile=profile,
-            spec_refs=self.refs,
+            spec_refs=(*self.refs, *(r for r in refs if r not in self.refs)),
             evidence=tuple(exchange.to_json() for exchange in shown),
             reproduce=shown[0].curl() if shown and verdict in _FINDINGS else None,
         )
@@ -74,7 +94,12 @@ class Check[E: Evidence]:
             verdict = Verdict.FAIL if effective is Level.MUST else Verdict.WARN
             shown = finding.evidence or evidence.exchanges
             return self.result(
-                verdict, finding.message, profile=profile, exchanges=shown, level=effective
+                verdict,
+                finding.message,
+                profile=profile,
+                exchanges=shown,
+                level=effective,
+                refs=finding.refs if isinstance(finding, ClauseBroken) else (),
             )
         except NotApplicable as absent:
             return self.result(Verdict.SKIP, str(absent), profile=profile, level=effective)

@@ -1,19 +1,23 @@
 """scenario.*: whole client journeys of each profile, judged step by step.
 
-One generic judgement: a server `violation` (a MUST broken whatever the client) fails, and so
-does a client broken by the server. A client broken by its own documented bug, or merely
-degraded, warns: the compatibility entry carries the verdict and the blame. The message names
-whose fault it is and what fixes it. A scenario that does not apply to a profile is `skip`.
+One generic judgement. `fail` only when the server breaks a MUST, named in the message and the
+result's spec refs: a `violation` (a MUST broken whatever the client), or an impact attributed
+to the server that names the clause it breaks. Any other breakage (a documented client bug, a
+protocol-revision mismatch, an interoperability need such as CORS, or a server that is merely
+strict) is `warn`: the compatibility entry carries `broken` or `degraded` with the attribution
+and the fix. A scenario that does not apply to a profile is `skip`.
 """
 
 from __future__ import annotations
 
-from harness.checks.base import check
+from harness.checks.base import ClauseBroken, check
 from harness.errors import CheckFailed
+from harness.exchange import Exchange
 from harness.probes.scenarios.journey import (
     CallbackJourney,
     DiscoveryJourney,
     ExpiryJourney,
+    Impact,
     Journey,
     MissingBearerJourney,
     RefreshNeverJourney,
@@ -21,37 +25,60 @@ from harness.probes.scenarios.journey import (
     StepUpJourney,
     UnattendedJourney,
 )
-from harness.results import Attribution, CompatVerdict, Level, Severity
+from harness.results import Level, Severity
 
 MCP = "MCP 2025-11-25 Authorization"
 
 
 def judge_journey(ev: Journey) -> str:
-    for step in ev.violations:
-        raise CheckFailed(
+    for step in ev.steps:
+        broken = step.violation
+        if broken is None:
+            continue
+        raise ClauseBroken(
             expected=f"{step.name} to be refused or handled per the spec",
-            actual=step.violation or step.detail,
+            actual=broken.text,
             evidence=step.exchanges,
-            message=f"{ev.profile}: {step.violation}",
+            refs=(broken.must.ref,),
+            message=f"{ev.profile}: {broken.text}; the server breaks {broken.must}",
         )
-    worst = ev.worst
-    if worst is not None:
-        step = next(s for s in ev.steps if s.impact is worst)
-        fix = f"; fix: {worst.remediation[0]}" if worst.remediation else ""
+    ranked = sorted(ev.impacts, key=lambda i: i.rank)
+    for found in ranked:
+        must = found.server_must
+        if must is not None:
+            raise ClauseBroken(
+                expected=f"{ev.profile} to keep working",
+                actual=found.reason.text,
+                evidence=_exchanges(ev, found),
+                refs=(must.ref,),
+                message=f"{_headline(ev, found)}; the server breaks {must}{_fix(found)}",
+            )
+    if ranked:
+        worst = ranked[0]
         raise CheckFailed(
             expected=f"{ev.profile} to keep working",
             actual=worst.reason.text,
-            evidence=step.exchanges or ev.exchanges,
-            should=not (
-                worst.verdict is CompatVerdict.BROKEN
-                and worst.reason.attribution is Attribution.SERVER
-            ),
-            message=(
-                f"{ev.profile} {worst.verdict.value} at {worst.phase.value}: {worst.reason.text} "
-                f"(attribution: {worst.reason.attribution.value}){fix}"
-            ),
+            evidence=_exchanges(ev, worst),
+            should=True,  # compatibility, not conformance: no MUST is broken
+            message=f"{_headline(ev, worst)}; no MUST is broken{_fix(worst)}",
         )
     return f"{ev.profile}: {ev.summary()}"
+
+
+def _headline(ev: Journey, found: Impact) -> str:
+    return (
+        f"{ev.profile} {found.verdict.value} at {found.phase.value}: {found.reason.text} "
+        f"(attribution: {found.reason.attribution.value})"
+    )
+
+
+def _fix(found: Impact) -> str:
+    return f"; fix: {found.remediation[0]}" if found.remediation else ""
+
+
+def _exchanges(ev: Journey, found: Impact) -> tuple[Exchange, ...]:
+    step = next(s for s in ev.steps if s.impact is found)
+    return step.exchanges or ev.exchanges
 
 
 @check(

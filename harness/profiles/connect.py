@@ -23,7 +23,7 @@ from harness.mcp.client import McpClient
 from harness.mcp.messages import initialize_request, tools_list_request
 from harness.mcp.versions import is_modern
 from harness.oauth.authorize import authorization_url, authorize
-from harness.oauth.discovery import Discovery, discover
+from harness.oauth.discovery import Discovery, EndpointSource, discover
 from harness.oauth.login import AutoLogin, FormLogin, LoginDriver
 from harness.oauth.pkce import new_pkce
 from harness.oauth.registration import ClientCredentials
@@ -46,6 +46,7 @@ from harness.profiles.knobs import (
 )
 from harness.profiles.model import FirstRequest, On401, Profile
 from harness.profiles.register import obtain_client
+from harness.results import Attribution
 
 
 class ProfileClient:
@@ -75,6 +76,9 @@ class ProfileClient:
         self.profile = profile
         self.spec = spec
         self.rng = random.Random(f"{seed}:{profile.name}")  # noqa: S311 - ports, not secrets
+        # the legacy revision a dual-era client fell back to: the era is a property of the
+        # server, cached for the origin (2026-07-28 versioning §Backward Compatibility)
+        self.fallback_version: str | None = None
 
     def busy(self) -> contextlib.AbstractAsyncContextManager[object]:
         """Hold one of the run's flow slots (never while awaiting another flow's evidence)."""
@@ -88,7 +92,7 @@ class ProfileClient:
         return McpClient(
             self.http,
             self.mcp_url,
-            protocol_version=self.version,
+            protocol_version=self.fallback_version or self.version,
             client_info=client_info(self.profile),
             extra_headers=mcp_headers(self.profile),
         )
@@ -121,6 +125,40 @@ class ProfileClient:
         401 already received (a server that asks for OAuth only for some requests)."""
         if self.config.login.mode == "static":
             raise NotApplicable("[login].mode is static: no OAuth flow can be run")
+        connection = await self._connect(scope, reuse, user, challenge)
+        return await self._legacy_defaults(connection)
+
+    async def _legacy_defaults(self, connection: Connection) -> Connection:
+        """A 2025-03-26 client found no metadata at the MCP origin and guessed the default
+        endpoints there; if they failed while the server serves the metadata a 2025-11-25
+        client finds, the client and server speak different revisions."""
+        found = connection.discovery
+        failure = connection.failure
+        was = failure.impact if failure is not None else None
+        if (
+            found is None
+            or found.endpoints is None
+            or found.endpoints.source is not EndpointSource.LEGACY_DEFAULTS
+            or failure is None
+            or was is None
+            or was.reason.attribution is not Attribution.SERVER
+        ):
+            return connection
+        spec = await discover(self.http, self.mcp_url, unauthenticated=found.unauthenticated)
+        if spec.endpoints is None:
+            return connection  # the server serves no metadata for any revision
+        moved = judge.legacy_defaults_missed(self.profile, failure, was, spec)
+        return replace(
+            connection, steps=tuple(moved if s is failure else s for s in connection.steps)
+        )
+
+    async def _connect(
+        self,
+        scope: str | None,
+        reuse: Connection | None,
+        user: UserCredentials | None,
+        challenge: Response | None,
+    ) -> Connection:
         steps: list[Step] = []
         if reuse is not None and reuse.discovery is not None:
             discovery = reuse.discovery

@@ -1,13 +1,16 @@
 """Why a simulated client stopped, and whose fault it is: the reasons behind compatibility.
 
-Attribution follows the contract: `client` when the client deviates from the spec in a documented
-way (its knob names the source), `server` when the server violates the spec or is needlessly
-strict. A spec baseline profile has rules, not bugs: what stops it is the server's doing.
+Attribution: `client` when the client deviates from the spec in a documented way (its knob names
+the source), `server` when the server violates the spec or is needlessly strict, `revision` when
+client and server speak different protocol revisions, `interop` for a need the spec does not
+impose (CORS). A spec baseline profile has rules, not bugs. Only a server impact that names the
+MUST it breaks (`must`, see `harness.profiles.clauses`) makes a scenario `fail`.
 """
 
 from __future__ import annotations
 
-from harness.probes.scenarios.journey import Impact, Phase, impact
+from harness.probes.scenarios.journey import Impact, Must, Phase, impact
+from harness.profiles import clauses
 from harness.profiles.knobs import RedirectPlan, ResourceChoice
 from harness.profiles.model import Profile
 from harness.results import Attribution, CompatVerdict
@@ -70,6 +73,7 @@ def loopback_port_refused(profile: Profile, plan: RedirectPlan) -> Impact:
         attribution=Attribution.SERVER,
         sources=(*profile.sources("redirects.port_at_authorize"), RFC8252_LOOPBACK),
         remediation="accept any port for loopback redirect URIs (RFC 8252 §7.3)",
+        must=clauses.LOOPBACK_ANY_PORT,
     )
 
 
@@ -83,6 +87,7 @@ def redirect_status(profile: Profile, status: int) -> Impact:
         sources=(*profile.sources("callback.methods"), RFC9700_307),
         remediation="answer the authorization request with 302 or 303",
         topic="callback",
+        must=clauses.NO_307,
     )
 
 
@@ -96,16 +101,20 @@ def refused(
     remediation: str | tuple[str, ...] = (),
     verdict: CompatVerdict = BROKEN,
     topic: str = "",
+    must: Must | None = None,
+    attribution: Attribution | None = None,
 ) -> Impact:
-    """A generic failure: the client's fault only when one of `knobs` is a documented quirk."""
+    """A generic failure: the client's fault only when one of `knobs` is a documented quirk
+    (unless `attribution` says whose it is); `must` is the clause a server at fault breaks."""
     return impact(
         verdict,
         phase,
         text,
-        attribution=blame(profile, *knobs),
+        attribution=attribution or blame(profile, *knobs),
         sources=(*profile.sources(*knobs), *sources),
         remediation=remediation,
         topic=topic,
+        must=must,
     )
 
 

@@ -285,6 +285,9 @@ class CallbackKnobs:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IdentityKnobs:
     protocol_version: Knob[ProtocolRevision] = knob(ProtocolRevision.V2025_11_25)
+    # a stateless (2026-07-28) client whose first MCP request gets 400 without a modern error
+    # falls back to `initialize` (2026-07-28 Streamable HTTP §Backward Compatibility)
+    handshake_fallback: Knob[bool] = knob(True)
     user_agent: Knob[str] = knob("")  # empty: the harness's own
     oauth_user_agent: Knob[str] = knob("")  # OAuth requests, when they come from elsewhere
     client_info_name: Knob[str] = knob("mcp-auth-harness")

@@ -7,6 +7,7 @@ or `failed` with the impact on this client (see `harness.profiles.diagnose`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from harness.errors import NotApplicable
 from harness.http import Response
@@ -14,7 +15,7 @@ from harness.oauth.authorize import AuthorizationFlow
 from harness.oauth.discovery import Discovery
 from harness.oauth.tokens import TokenResponse
 from harness.probes.scenarios.journey import Impact, Phase, Step, impact
-from harness.profiles import diagnose
+from harness.profiles import clauses, diagnose
 from harness.profiles.connection import Connection
 from harness.profiles.diagnose import BROKEN, MCP_AUTH, RFC9207, refused
 from harness.profiles.knobs import RedirectPlan
@@ -24,6 +25,7 @@ from harness.profiles.model import (
     MissBody,
     PkcePolicy,
     Profile,
+    ProfileKind,
 )
 from harness.results import Attribution
 
@@ -63,6 +65,12 @@ def first_response(profile: Profile, response: Response) -> Step | None:
         f"the MCP request without a token got {response.summary()} instead of 401 with a "
         "Bearer challenge; clients never start OAuth"
     )
+    # A 400 may be the server refusing this client's protocol revision before authenticating
+    # (2025-11-25 transports: 400 for an unsupported MCP-Protocol-Version): no MUST is proven.
+    must = None if response.status == 400 else clauses.UNAUTHENTICATED_401
+    if must is None:
+        revision = profile.identity.protocol_version.value
+        text += f" (the server may not speak this client's revision {revision})"
     return failed(
         "discovery",
         text,
@@ -75,6 +83,7 @@ def first_response(profile: Profile, response: Response) -> Step | None:
             sources=(MCP_AUTH,),
             remediation="answer MCP requests without a token with 401 and "
             "WWW-Authenticate: Bearer resource_metadata=…",
+            must=must,
         ),
     )
 
@@ -144,7 +153,7 @@ def discovery(profile: Profile, found: Discovery) -> Step | None:
                         Phase.DISCOVER,
                         text,
                         topic="discovery",
-                        attribution=Attribution.SERVER,
+                        attribution=Attribution.INTEROP,  # no spec requires CORS
                         sources=profile.sources("discovery.browser_origin"),
                         remediation=CORS_FIX,
                     ),
@@ -175,6 +184,7 @@ def discovery(profile: Profile, found: Discovery) -> Step | None:
                 attribution=Attribution.SERVER,
                 sources=(*profile.sources("discovery.pkce"), MCP_AUTH),
                 remediation='advertise code_challenge_methods_supported: ["S256"]',
+                must=clauses.PKCE_ADVERTISED,
             ),
         )
     return None
@@ -189,12 +199,20 @@ def discovery_failed(profile: Profile, found: Discovery, spec: Discovery) -> Ste
             "this client's discovery order does not reach the metadata the server serves "
             f"({problem})"
         )
+        # a spec profile follows its revision's rules: a 2025-11-25 client finds the metadata
+        revision = profile.kind is ProfileKind.SPEC
+        if revision:
+            text += (
+                f"; the {profile.identity.protocol_version.value} discovery rules differ from "
+                "those the server follows"
+            )
         step_impact = refused(
             Phase.DISCOVER,
             text,
             topic="discovery",
             profile=profile,
             knobs=tuple(k for k in DISCOVERY_KNOBS if profile.is_quirk(k)) or DISCOVERY_KNOBS,
+            attribution=Attribution.REVISION if revision else None,
             remediation=(
                 "serve protected resource metadata at the path-suffixed and the root "
                 "well-known URIs, not only at the resource_metadata URL",
@@ -212,6 +230,7 @@ def discovery_failed(profile: Profile, found: Discovery, spec: Discovery) -> Ste
             sources=(MCP_AUTH,),
             remediation="serve RFC 9728 protected resource metadata naming the authorization "
             "server, and RFC 8414 metadata for that issuer",
+            must=clauses.PRM_SERVED if spec.prm is None else clauses.AS_METADATA_SERVED,
         )
     return Step(
         name="discovery",
@@ -275,13 +294,23 @@ def authorization(
             )
         return stop(found_impact.reason.text, found_impact)
     if answer.code is None:
+        text = "the authorization response carries no code"
         return stop(
-            "the authorization response carries no code",
-            refused(Phase.AUTHORIZE, "the authorization response carries no code", profile=profile),
+            text,
+            refused(Phase.AUTHORIZE, text, profile=profile, must=clauses.CODE_RETURNED),
         )
     if answer.state != state:
         text = "the authorization response did not return `state` unchanged; the client aborts"
-        return stop(text, refused(Phase.AUTHORIZE, text, profile=profile, sources=(MCP_AUTH,)))
+        return stop(
+            text,
+            refused(
+                Phase.AUTHORIZE,
+                text,
+                profile=profile,
+                sources=(MCP_AUTH,),
+                must=clauses.STATE_RETURNED,
+            ),
+        )
     return _iss(profile, found, answer.iss, stop)
 
 
@@ -321,6 +350,7 @@ def _iss(profile: Profile, found: Discovery, iss: str | None, stop: Stop) -> Ste
         sources=(RFC9207,),
         remediation=fix,
         topic="callback",
+        must=None if knobs else clauses.ISS_SENT,
     )
     return stop(text, step_impact)
 
@@ -344,7 +374,7 @@ def no_token_endpoint(profile: Profile, found: Discovery) -> Step:
         outcome="failed",
         detail=text,
         exchanges=found.exchanges,
-        impact=refused(Phase.TOKEN, text, profile=profile),
+        impact=refused(Phase.TOKEN, text, profile=profile, must=clauses.TOKEN_ENDPOINT_LISTED),
     )
 
 
@@ -385,3 +415,29 @@ def token(profile: Profile, redeemed: TokenResponse, connection: Connection) -> 
     return Step(
         name="token", outcome="failed", detail=found.reason.text, exchanges=exchanges, impact=found
     )
+
+
+def legacy_defaults_missed(profile: Profile, failure: Step, was: Impact, spec: Discovery) -> Step:
+    """`failure` (with impact `was`) at a default endpoint (/authorize, /token, /register on the
+    MCP origin) the server does not offer: it serves a later revision's metadata (`spec`)."""
+    revision = profile.identity.protocol_version.value
+    where = spec.as_metadata_url or spec.prm_url or "its well-known URIs"
+    text = (
+        f"{failure.detail}; this {revision} client found no RFC 8414 metadata at the MCP origin "
+        "and used the default endpoints there, while the server serves the metadata of a later "
+        f"revision ({where})"
+    )
+    fix = (
+        "serve RFC 8414 metadata at the MCP origin (/.well-known/oauth-authorization-server), "
+        f"which {revision} clients read, or the default /authorize, /token and /register there"
+    )
+    moved = impact(
+        was.verdict,
+        was.phase,
+        text,
+        attribution=Attribution.REVISION,
+        sources=(*was.reason.sources, *profile.sources("discovery.mode")),
+        remediation=(fix, *was.remediation),
+        topic=was.topic,
+    )
+    return replace(failure, detail=text, impact=moved)

@@ -22,6 +22,7 @@ from harness.oauth.registration import (
 )
 from harness.probes.authserver.canary import LoopbackListener
 from harness.probes.scenarios.journey import Phase, Step
+from harness.profiles import clauses
 from harness.profiles.diagnose import DEGRADED, RFC7591, refused
 from harness.profiles.knobs import RedirectPlan, cimd_usable, oauth_headers, registration_request
 from harness.profiles.model import Profile, RegMethod
@@ -196,6 +197,7 @@ async def _dcr(
                     sources=(*profile.sources("registration.require_echoed_auth_method"), RFC7591),
                     remediation="return every registered metadata value, including "
                     "token_endpoint_auth_method, in the registration response",
+                    must=clauses.REGISTRATION_ECHO,
                 ),
             )
         )

@@ -8,13 +8,17 @@ from dataclasses import dataclass
 
 from harness.errors import TargetError
 from harness.mcp.client import McpClient, McpReply
+from harness.mcp.versions import MODERN_ERROR_CODES, ProtocolVersion
 from harness.oauth.tokens import TokenResponse, TokenSet, refresh
-from harness.probes.scenarios.journey import Impact, Phase, Step
+from harness.probes.scenarios.journey import Impact, Phase, Step, impact
 from harness.profiles.connect import ProfileClient
 from harness.profiles.connection import Connection
-from harness.profiles.diagnose import refused
+from harness.profiles.diagnose import BROKEN, refused
 from harness.profiles.knobs import oauth_headers
 from harness.profiles.model import BearerUse, Profile
+from harness.results import Attribution
+
+VERSIONING_2026 = "https://modelcontextprotocol.io/specification/2026-07-28/basic/versioning"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,15 +124,66 @@ async def open_session(
     authorization = bearer(pc.profile, tokens)
     mcp = pc.mcp()
     steps: list[Step] = []
-    if not mcp.stateless:
-        initialized = await mcp.initialize(authorization)
-        step = reply_step(pc, conn, "initialize", initialized, tokens)
-        steps.append(step)
-        if step.outcome == "failed":
+    if mcp.stateless:
+        listed = await mcp.list_tools(authorization)
+        if not legacy_server(listed):
+            steps.append(reply_step(pc, conn, "tools/list", listed, tokens))
             return mcp, steps
+        if not pc.profile.identity.handshake_fallback.value:
+            steps.append(modern_only(pc.profile, mcp.protocol_version, listed))
+            return mcp, steps
+        steps.append(
+            Step(
+                name=f"tools/list ({mcp.protocol_version}) → 400: fall back to initialize",
+                outcome="ok",
+                detail="the server speaks only the handshake revisions",
+                exchanges=(listed.response.exchange,),
+            )
+        )
+        pc.fallback_version = ProtocolVersion.V2025_11_25  # the newest handshake revision
+        mcp = pc.mcp()
+    initialized = await mcp.initialize(authorization)
+    step = reply_step(pc, conn, "initialize", initialized, tokens)
+    steps.append(step)
+    if step.outcome == "failed":
+        return mcp, steps
     listed = await mcp.list_tools(authorization)
     steps.append(reply_step(pc, conn, "tools/list", listed, tokens))
     return mcp, steps
+
+
+def legacy_server(reply: McpReply) -> bool:
+    """A modern request's 400 whose body is no recognised modern JSON-RPC error: the server
+    speaks only the handshake revisions (2026-07-28 Streamable HTTP §Backward Compatibility)."""
+    if reply.response.status != 400:
+        return False
+    error = reply.reply.error if reply.reply is not None else None
+    return error is None or error.code not in MODERN_ERROR_CODES
+
+
+def modern_only(profile: Profile, version: str, reply: McpReply) -> Step:
+    text = (
+        f"the server answered this {version} client's request with {reply.response.summary()} "
+        "and no modern JSON-RPC error: it speaks only the handshake revisions, and this client "
+        "does not fall back to initialize"
+    )
+    return Step(
+        name="tools/list",
+        outcome="failed",
+        detail=text,
+        exchanges=(reply.response.exchange,),
+        impact=impact(
+            BROKEN,
+            Phase.CALL,
+            text,
+            attribution=Attribution.REVISION,
+            sources=(*profile.sources("identity.handshake_fallback"), VERSIONING_2026),
+            remediation=(
+                f"serve {version} as well as the handshake revisions (a dual-era server), or "
+                "connect with a dual-era client",
+            ),
+        ),
+    )
 
 
 def tools_of(step_reply: McpReply | None) -> object:

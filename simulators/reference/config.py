@@ -48,6 +48,9 @@ class ReferenceConfig:
     register_rate_limit: int | None = None
     #: at most this many token requests per client address in 15 minutes (as the TS SDK: 50)
     token_rate_limit: int | None = None
+    #: serve the stateless 2026-07-28 revision too; False: a spec-correct server of the handshake
+    #: revisions only, which answers a 2026-07-28 request 400 (2025-11-25 transports)
+    stateless_revision: bool = True
 
     def __post_init__(self) -> None:
         for name, path in (("issuer_path", self.issuer_path), ("mcp_path", self.mcp_path)):

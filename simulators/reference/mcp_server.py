@@ -204,7 +204,10 @@ class McpServer:
         if not isinstance(message, dict):
             return _rpc_error(None, -32600, "Expected one JSON-RPC message object.", 400)
         version = request.headers.get("mcp-protocol-version")
-        if version is not None and version not in (*SESSION_VERSIONS, STATELESS_VERSION):
+        served: tuple[str, ...] = SESSION_VERSIONS
+        if self._config.stateless_revision:
+            served = (*served, STATELESS_VERSION)
+        if version is not None and version not in served:
             return _rpc_error(message.get("id"), -32600, "Unsupported MCP-Protocol-Version.", 400)
         stateless = version == STATELESS_VERSION
         method, rpc_id = message.get("method"), message.get("id")

@@ -11,8 +11,15 @@ from harness.http import Response
 from harness.oauth.tokens import revoke
 from harness.oauth.wwwauth import find_bearer, parse_www_authenticate
 from harness.probes.scenarios.base import fresh_connection, profile_client
-from harness.probes.scenarios.journey import ExpiryJourney, MissingBearerJourney, Phase, Step
+from harness.probes.scenarios.journey import (
+    ExpiryJourney,
+    MissingBearerJourney,
+    Phase,
+    Step,
+    Violation,
+)
 from harness.probes.scenarios.refresh import refresh_after_expiry
+from harness.profiles import clauses
 from harness.profiles.connect import ProfileClient
 from harness.profiles.connection import Connection
 from harness.profiles.diagnose import DEGRADED, MCP_AUTH, refused
@@ -49,7 +56,10 @@ def _judge_missing(client: ProfileClient, response: Response) -> Step:
             outcome="failed",
             detail=f"served without a token ({response.summary()})",
             exchanges=exchanges,
-            violation=f"a request without a token was served ({response.summary()}) after OAuth",
+            violation=Violation(
+                text=f"a request without a token was served ({response.summary()}) after OAuth",
+                must=clauses.TOKEN_VALIDATED,
+            ),
         )
     if status == 401 and challenge is not None:
         what = "401 whose challenge has no resource_metadata"
@@ -66,7 +76,11 @@ def _judge_missing(client: ProfileClient, response: Response) -> Step:
         outcome="failed",
         detail=text,
         exchanges=exchanges,
-        violation=text if status != 401 or challenge is None else None,
+        violation=(
+            Violation(text=text, must=clauses.CHALLENGE)
+            if status != 401 or challenge is None
+            else None
+        ),
         impact=refused(
             Phase.CALL,
             text,

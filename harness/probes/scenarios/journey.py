@@ -1,8 +1,9 @@
 """A client journey: named steps, each ok, failed or skipped, with the exchanges behind it.
 
 A step may carry what it means for the client (`impact`: degraded or broken, at which phase, whose
-fault, what fixes it) and a server `violation` (a MUST broken whatever the client). The scenario
-checks judge both; the compatibility verdicts aggregate the impacts.
+fault, what fixes it, and the MUST the server breaks if it breaks one) and a server `violation` (a
+MUST broken whatever the client). The scenario checks judge both; the compatibility verdicts
+aggregate the impacts.
 """
 
 from __future__ import annotations
@@ -32,6 +33,25 @@ PHASE_ORDER = tuple(Phase)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Must:
+    """A MUST (or MUST NOT) the server breaks: where it is written and what it demands."""
+
+    ref: str  # e.g. "RFC 8252 §7.3"
+    text: str  # e.g. "the AS MUST allow any port in loopback redirect URIs"
+
+    def __str__(self) -> str:
+        return f"{self.ref}: {self.text}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Violation:
+    """A server MUST broken whatever the client (the request was served, the token accepted)."""
+
+    text: str
+    must: Must
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Impact:
     """What a step means for the profile's users."""
 
@@ -40,6 +60,12 @@ class Impact:
     reason: Reason
     remediation: tuple[str, ...] = ()
     topic: str = ""  # e.g. "resource", "callback": which scenario the cause belongs to
+    must: Must | None = None  # the clause the server breaks (only with attribution `server`)
+
+    @property
+    def server_must(self) -> Must | None:
+        """The broken MUST when this impact is the server's doing (a `fail`), else None."""
+        return self.must if self.reason.attribution is Attribution.SERVER else None
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -56,6 +82,7 @@ def impact(
     sources: tuple[str, ...] = (),
     remediation: tuple[str, ...] | str = (),
     topic: str = "",
+    must: Must | None = None,
 ) -> Impact:
     fixes = (remediation,) if isinstance(remediation, str) else remediation
     unique = tuple(dict.fromkeys(sources))
@@ -65,6 +92,7 @@ def impact(
         reason=Reason(text=text, attribution=attribution, sources=unique),
         remediation=fixes,
         topic=topic,
+        must=must,
     )
 
 
@@ -75,7 +103,7 @@ class Step:
     detail: str = ""
     exchanges: tuple[Exchange, ...] = ()
     impact: Impact | None = None
-    violation: str | None = None  # a server MUST violated, whatever it means for the client
+    violation: Violation | None = None  # a server MUST broken, whatever it means for the client
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,10 +125,6 @@ class Journey:
     def worst(self) -> Impact | None:
         ranked = sorted(self.impacts, key=lambda i: i.rank)
         return ranked[0] if ranked else None
-
-    @property
-    def violations(self) -> tuple[Step, ...]:
-        return tuple(s for s in self.steps if s.violation)
 
     def summary(self) -> str:
         return " → ".join(

@@ -8,8 +8,14 @@ from harness.errors import NotApplicable
 from harness.mcp.client import McpClient
 from harness.oauth.tokens import TokenResponse
 from harness.probes.scenarios.base import fresh_connection, profile_client
-from harness.probes.scenarios.journey import Phase, RefreshNeverJourney, Step, UnattendedJourney
-from harness.profiles import diagnose
+from harness.probes.scenarios.journey import (
+    Phase,
+    RefreshNeverJourney,
+    Step,
+    UnattendedJourney,
+    Violation,
+)
+from harness.profiles import clauses, diagnose
 from harness.profiles.connect import ProfileClient
 from harness.profiles.connection import Connection
 from harness.profiles.diagnose import DEGRADED, refused
@@ -42,7 +48,7 @@ async def refresh_after_expiry(
                     outcome="failed",
                     detail=text,
                     exchanges=exchanges,
-                    violation=text,
+                    violation=Violation(text=text, must=clauses.TOKEN_VALIDATED),
                 )
             )
             return steps

@@ -16,7 +16,8 @@ from harness.errors import NotApplicable
 from harness.mcp.client import McpReply
 from harness.oauth.wwwauth import find_bearer, parse_www_authenticate
 from harness.probes.scenarios.base import profile_client
-from harness.probes.scenarios.journey import Phase, Step, StepUpJourney
+from harness.probes.scenarios.journey import Phase, Step, StepUpJourney, Violation
+from harness.profiles import clauses
 from harness.profiles.connect import ProfileClient
 from harness.profiles.connection import Connection
 from harness.profiles.diagnose import DEGRADED, MCP_AUTH, refused
@@ -86,11 +87,10 @@ async def _target(client: ProfileClient, connection: Connection) -> Target:
         async with client.busy():
             if stale(connection.tokens):
                 connection = await client.connect()
-            mcp = client.mcp()
-            authorization = bearer(client.profile, connection.tokens)
-            if not mcp.stateless:
-                await mcp.initialize(authorization)
-            tool = safe_tool(client, tools_of(await mcp.list_tools(authorization)))
+            mcp, opened = await open_session(client, connection, connection.tokens)
+            if all(step.outcome == "ok" for step in opened):
+                authorization = bearer(client.profile, connection.tokens)
+                tool = safe_tool(client, tools_of(await mcp.list_tools(authorization)))
     found = connection.discovery
     if found is None:
         raise NotApplicable(f"discovery failed ({connection.why_not()}); see happy-path")
@@ -133,7 +133,8 @@ def _judge_challenge(
         if not target.requires:
             raise NotApplicable(f"{target.tool} works with the narrower scope too: no step-up")
         text = f"{target.tool} ran although the token lacks {' '.join(target.requires)}"
-        return Step(name=name, outcome="failed", detail=text, exchanges=exchanges, violation=text)
+        broken = Violation(text=text, must=clauses.SCOPE_ENFORCED)
+        return Step(name=name, outcome="failed", detail=text, exchanges=exchanges, violation=broken)
     text = (
         f"a call that needs more scope got {reply.response.summary()} instead of 403 "
         "insufficient_scope naming the scope; clients cannot step up"
