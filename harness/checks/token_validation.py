@@ -120,6 +120,9 @@ def revoked(ev: RevokedProbe) -> str:
 )
 def wrong_audience(ev: AudienceSwapProbe) -> str:
     """A token issued for another resource gets 401."""
+    at_other = ev.at_other
+    if at_other is None:
+        return _made_up_audience(ev)
     audience = {a.rstrip("/") for a in ev.audience or ()}
     if ev.resource.rstrip("/") in audience:
         raise NotApplicable(
@@ -135,20 +138,40 @@ def wrong_audience(ev: AudienceSwapProbe) -> str:
                 f"resource={ev.other}; its answer here ({ev.at_target.describe()}) proves no "
                 "missing audience check. See token.resource-audience"
             )
-        if ev.at_target.status is not None and not ev.at_other.accepted:
+        if ev.at_target.status is not None and not at_other.accepted:
             raise NotApplicable(
                 f"the token asked for {ev.other} has no readable audience and was refused at "
-                f"that resource too ({ev.at_other.describe()}), so its refusal here proves no "
+                f"that resource too ({at_other.describe()}), so its refusal here proves no "
                 "audience check"
             )
     verdict = _refused((ev.at_target,), what=f"a token issued for {ev.other}")
     control = (
         "it works there"
-        if ev.at_other.accepted
-        else f"the control at that resource answered {ev.at_other.status}"
+        if at_other.accepted
+        else f"the control at that resource answered {at_other.status}"
     )
     shown = f"aud {sorted(audience)}" if known else "audience unknown"
     return f"token for {ev.other} ({shown}) refused: {verdict}; {control}"
+
+
+def _made_up_audience(ev: AudienceSwapProbe) -> str:
+    """No `[target].other_resource`: the token asked for a made-up resource judges the audience
+    check only when its readable `aud` proves it is not for this resource."""
+    audience = sorted({a.rstrip("/") for a in ev.audience or ()})
+    if not audience or ev.resource.rstrip("/") in audience:
+        shown = (
+            f"its aud {audience} names this resource (the authorization server did not honour "
+            "resource=)"
+            if audience
+            else "its audience cannot be read (opaque, or a JWT without aud)"
+        )
+        raise NotApplicable(
+            f"the token requested for the made-up resource {ev.other} proves no foreign "
+            f"audience: {shown}; set [target].other_resource to another MCP server (resource) "
+            "of the same authorization server"
+        )
+    verdict = _refused((ev.at_target,), what=f"a token whose aud {audience} excludes this resource")
+    return f"a token for the made-up resource {ev.other} (aud {audience}) refused: {verdict}"
 
 
 @check(

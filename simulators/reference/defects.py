@@ -67,6 +67,7 @@ class Defect(StrEnum):
     AUTHZ_307 = "authz-307"
     TOKEN_CACHEABLE = "token-cacheable"
     RESOURCE_IGNORED = "resource-ignored"
+    RESOURCE_UNKNOWN_ACCEPTED = "resource-unknown-accepted"
     ERROR_REDIRECT_UNREGISTERED = "error-redirect-unregistered"
     DCR_JAVASCRIPT_REDIRECT_ACCEPTED = "dcr-javascript-redirect-accepted"
     NO_REFRESH_TOKEN = "no-refresh-token"
@@ -148,6 +149,7 @@ DEFECT_DESCRIPTIONS: Final[Mapping[Defect, str]] = MappingProxyType(
         D.AUTHZ_307: "The authorization response redirects with 307 instead of 302.",
         D.TOKEN_CACHEABLE: "Token responses lack Cache-Control: no-store.",
         D.RESOURCE_IGNORED: "The 'resource' parameter is ignored: aud is always the main MCP URL.",
+        D.RESOURCE_UNKNOWN_ACCEPTED: "Tokens are issued for any 'resource', served here or not.",
         D.ERROR_REDIRECT_UNREGISTERED: "A bad redirect_uri error is redirected to that URI.",
         D.DCR_JAVASCRIPT_REDIRECT_ACCEPTED: "DCR accepts javascript:, data:, fragment URIs.",
         D.NO_REFRESH_TOKEN: "Refresh tokens are never issued.",

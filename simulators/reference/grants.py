@@ -46,6 +46,8 @@ def requested_resources(ctx: AsContext, values: Sequence[str]) -> tuple[str, ...
     result: list[str] = []
     for value in values:
         known = ctx.known_resource(value)
+        if known is None and ctx.config.has(Defect.RESOURCE_UNKNOWN_ACCEPTED):
+            known = value  # the bug: any resource named becomes the audience
         if known is None:
             raise InvalidTargetError("The requested resource is not served by this AS.")
         if known not in result:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.config import Config
 from harness.report import render_all
 from harness.results import Verdict
 from harness.session import HarnessSession
@@ -77,9 +78,54 @@ def test_foreign_issuer_is_judged_for_opaque_tokens() -> None:
     assert run_full("rs.foreign-issuer", reference=OPAQUE)[0].verdict is Verdict.PASS
 
 
-def test_wrong_audience_skips_without_another_resource() -> None:
-    result, _ = run_full("rs.wrong-audience", configure=lambda c: replace(c, other_resource=None))
+def _no_other_resource(config: Config) -> Config:
+    return replace(config, other_resource=None)
+
+
+@pytest.mark.parametrize("defect", ["", "audience-not-checked"])
+def test_wrong_audience_skips_without_another_resource(defect: str) -> None:
+    """The made-up resource is refused (invalid_target): no token, no judgement of the MCP
+    server, whatever its audience check."""
+    names = frozenset({defect} - {""})
+    result, _ = run_full("rs.wrong-audience", names, configure=_no_other_resource)
     assert result.verdict is Verdict.SKIP
+    assert "invalid_target" in result.message
+    assert "[target].other_resource" in result.message
+
+
+def test_made_up_resource_token_is_refused_when_the_as_honours_it() -> None:
+    result, _ = run_full(
+        "rs.wrong-audience", frozenset({"resource-unknown-accepted"}), configure=_no_other_resource
+    )
+    assert result.verdict is Verdict.PASS, result.message
+    assert "https://mcp.invalid/other" in result.message
+
+
+def test_made_up_resource_token_accepted_fails_without_another_resource() -> None:
+    """The aud names only the made-up resource: the MCP server accepting it skips the audience
+    check, proven without [target].other_resource."""
+    names = frozenset({"resource-unknown-accepted", "audience-not-checked"})
+    result, _ = run_full("rs.wrong-audience", names, configure=_no_other_resource)
+    assert result.verdict is Verdict.FAIL, result.message
+    assert "aud ['https://mcp.invalid/other']" in result.message
+    assert result.evidence
+
+
+@pytest.mark.parametrize(
+    ("defects", "reference", "shown"),
+    [
+        ({"resource-ignored", "audience-not-checked"}, None, "names this resource"),
+        ({"resource-unknown-accepted", "audience-not-checked"}, OPAQUE, "cannot be read"),
+    ],
+)
+def test_made_up_resource_without_a_foreign_aud_skips(
+    defects: set[str], reference: ReferenceConfig | None, shown: str
+) -> None:
+    result, _ = run_full(
+        "rs.wrong-audience", frozenset(defects), reference=reference, configure=_no_other_resource
+    )
+    assert result.verdict is Verdict.SKIP, result.message
+    assert shown in result.message
     assert "[target].other_resource" in result.message
 
 

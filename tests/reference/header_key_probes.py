@@ -1,5 +1,6 @@
 """Probes for the JWT header-key defects (RFC 8725 §3.10): a token signed with an attacker key the
-token itself names (embedded `jwk`, a `jku` JWKS, a `kid` file path) works at the MCP server.
+token itself names (embedded `jwk`, a `jku` JWKS, a `kid` file path) works at the MCP server; and
+for `resource-unknown-accepted`: a token for a resource on a reserved domain is issued.
 
 Kept apart from `test_reference_defects.py`, which merges them into its tables.
 """
@@ -19,7 +20,7 @@ from joserfc.jwk import RSAKey
 from simulators.reference import Defect, ReferenceConfig
 
 from .as_probes import document_host
-from .driver import Driver, b64url_json
+from .driver import Driver, b64url_json, pkce_pair, query_of
 
 D = Defect
 Probe = Callable[[Driver], bool]
@@ -62,7 +63,32 @@ def _kid_path(d: Driver) -> bool:
     return _accepted(d, f"{header}.{payload}.{signature}")
 
 
+def _unknown_resource_issued(d: Driver) -> bool:
+    verifier, challenge = pkce_pair()
+    query = query_of(
+        d.authorize(
+            d.client(),
+            resource="https://mcp.invalid/other",
+            code_challenge=challenge,
+            code_challenge_method="S256",
+        )
+    )
+    if "code" not in query:
+        return False
+    client = d.client()
+    response = d.token(
+        grant_type="authorization_code",
+        code=query["code"],
+        redirect_uri=client.redirect_uri,
+        client_id=client.client_id,
+        code_verifier=verifier,
+        resource="https://mcp.invalid/other",
+    )
+    return response.status_code == 200
+
+
 HEADER_KEY_PROBES: dict[Defect, Probe] = {
+    D.RESOURCE_UNKNOWN_ACCEPTED: _unknown_resource_issued,
     D.JWT_HEADER_JWK_TRUSTED: _embedded_jwk,
     D.JWT_JKU_FOLLOWED: _jku,
     D.JWT_KID_PATH: _kid_path,

@@ -68,17 +68,22 @@ class RevokedProbe:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AudienceSwapProbe:
     """A token issued for `[target].other_resource`, presented to the target (and, as the
-    control, to the resource it was issued for)."""
+    control, to the resource it was issued for). Without that setting, a token requested for a
+    made-up resource on a reserved domain: `at_other` is None (nothing serves it)."""
 
     resource: str  # the target's canonical resource URI
     other: str
     audience: tuple[str, ...] | None  # the `aud` of that token, when it is a JWT
     at_target: Attempt
-    at_other: Attempt
+    at_other: Attempt | None
+
+    @property
+    def made_up(self) -> bool:
+        return self.at_other is None
 
     @property
     def exchanges(self) -> tuple[Exchange, ...]:
-        return exchanges_of((self.at_target, self.at_other))
+        return exchanges_of(a for a in (self.at_target, self.at_other) if a is not None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

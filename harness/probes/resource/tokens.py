@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from harness.engine import Probe, Run
 from harness.errors import NotApplicable, TargetError
+from harness.oauth.errors import FlowError
 from harness.oauth.registration import AuthMethod
 from harness.oauth.tokens import Revocation, revoke
 from harness.probes.authserver.canary import LoopbackListener
@@ -34,6 +35,7 @@ from harness.probes.resource.forge import (
 from harness.probes.resource.grants import (
     Obtained,
     audiences,
+    fresh_tokens,
     live_tokens,
     main_grant,
     retried,
@@ -53,6 +55,10 @@ from harness.probes.resource.token_evidence import (
 from harness.probes.static import NO_FLOW, is_static
 
 FOREIGN_ORIGIN = "https://evil.example"
+MADE_UP_RESOURCE = "https://mcp.invalid/other"  # RFC 2606 §2 / RFC 6761 §6.4: never resolves
+OTHER_RESOURCE_HINT = (
+    "set [target].other_resource to another MCP server (resource) of the same authorization server"
+)
 # the control, then the alg-none, tampered, alg-confusion, foreign-issuer and header-key attempts
 _Sent = tuple[
     Attempt,
@@ -238,12 +244,11 @@ async def _revoke(run: Run, endpoint: str, fresh: Obtained) -> Revocation:
 
 async def probe_audience_swap(run: Run, _profile: str | None) -> AudienceSwapProbe:
     other = run.config.other_resource
-    if not other:
-        raise NotApplicable(
-            "needs a token for another resource: set [target].other_resource to another MCP "
-            "server (resource) of the same authorization server"
-        )
+    if not other and is_static(run):
+        raise NotApplicable(f"needs a token for another resource: {OTHER_RESOURCE_HINT}")
     grant = await main_grant(run)
+    if not other:
+        return await retried(lambda: _made_up_swap(run, grant.resource))
     return await retried(lambda: _swap(run, grant.resource, other))
 
 
@@ -262,6 +267,30 @@ async def _swap(run: Run, resource: str, other: str) -> AudienceSwapProbe:
         audience=audiences(obtained.tokens.access_token),
         at_target=at_target,
         at_other=at_other,
+    )
+
+
+async def _made_up_swap(run: Run, resource: str) -> AudienceSwapProbe:
+    """No other resource configured: ask for a token for a resource on a reserved domain (RFC
+    2606 / RFC 6761 `.invalid`, never a real server). Only its readable `aud` can show the
+    authorization server honoured the request; there is no resource to try it at."""
+    try:
+        obtained = await fresh_tokens(run, purpose="made-up resource", resource=MADE_UP_RESOURCE)
+    except FlowError as exc:
+        raise NotApplicable(
+            f"the authorization server issued no token for the made-up resource "
+            f"{MADE_UP_RESOURCE} ({exc}); to test audience checks {OTHER_RESOURCE_HINT}"
+        ) from exc
+    at_target = await McpProbe(run).attempt(
+        f"a token requested for {MADE_UP_RESOURCE}", authorization=obtained.authorization
+    )
+    still_valid(at_target.status, obtained.tokens)
+    return AudienceSwapProbe(
+        resource=resource,
+        other=MADE_UP_RESOURCE,
+        audience=audiences(obtained.tokens.access_token),
+        at_target=at_target,
+        at_other=None,
     )
 
 
