@@ -23,7 +23,6 @@ FAIL_ON = ("must", "should", "none")
 DEFAULT_DEADLINE_S = 120.0
 LATER = {
     "proxy": "mitmproxy-based fault injection in front of a real server",
-    "fuzz": "hypothesis-driven OAuth and bearer fuzzing",
     "load": "locust-driven load on the auth paths",
 }
 
@@ -157,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=argparse.REMAINDER,
         help="options of the reference server (see serve-reference --help)",
     )
+    from harness.fuzz.command import add_parser as add_fuzz
+
+    add_fuzz(commands)
     for name, what in LATER.items():
         commands.add_parser(name, help=f"{what} (not available in this version)")
     return parser
@@ -195,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _profiles(args.show, args.profile_dir)
         if args.command == "simulate-client":
             return _simulate(args)
+        if args.command == "fuzz":
+            from harness.fuzz.command import fuzz_command
+
+            return fuzz_command(args)
         print(
             f"mcp-auth-harness {args.command}: {LATER[args.command]} is not available in "
             "this version",
