@@ -270,7 +270,7 @@ class HttpClient:
             self.breaker.failed(url, what, exchange)
             raise TargetError(f"{shown}: {what}", (exchange,)) from exc
         except httpx.HTTPError as exc:
-            reason = f"{type(exc).__name__}: {self.vault.redact(str(exc)) or 'connection failed'}"
+            reason = f"{type(exc).__name__}: {self.vault.redact(_describe(exc))}"
             exchange = self._record(request, None, None, reason, started)
             if isinstance(exc, httpx.NetworkError):  # refused, reset, unreachable
                 self.breaker.failed(url, reason, exchange)
@@ -383,6 +383,28 @@ async def _read_capped(
         if read_until is not None and read_until(bytes(into)):
             break
     return False
+
+
+def _describe(exc: BaseException) -> str:
+    """The message, plus the OS error underneath it (anyio's "All connection attempts failed"
+    hides whether the connection was refused or reset)."""
+    message = str(exc)
+    seen: list[BaseException] = []
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        seen.append(current)
+        if isinstance(current, BaseExceptionGroup):
+            pending += list(current.exceptions)
+        for inner in (current.__cause__, current.__context__):
+            if inner is not None and inner not in seen:
+                pending.append(inner)
+    causes = [e for e in seen if isinstance(e, OSError) and e.errno is not None]
+    cause = causes[-1] if causes else None
+    if cause is None or (message and (cause.strerror or "") in message):
+        return message or "connection failed"
+    what = f"{type(cause).__name__}: {cause.strerror}"
+    return f"{message} ({what})" if message else what
 
 
 def _timeout_reason(

@@ -18,8 +18,9 @@ from harness.cli import DEFAULT_DEADLINE_S
 from harness.compat import compatibility
 from harness.config import Config
 from harness.egress import EgressPolicy
-from harness.engine import Run, Target, judge_all
+from harness.engine import Run, Target, judge
 from harness.errors import NotApplicable, TargetError
+from harness.exchange import Exchange
 from harness.http import Deadline, HttpClient
 from harness.probes.discovery.evidence import ResourceDiscovery
 from harness.probes.registry import PROBES
@@ -33,6 +34,7 @@ from harness.results import Compatibility, Report, Result, Verdict
 log = logging.getLogger(__name__)
 
 BASELINE_PROFILE = "spec-2025-11-25"
+DEADLINE_GRACE_S = 2.0  # after the run's deadline, for in-flight checks to report their errors
 Selection = frozenset[tuple[str, str | None]]
 
 
@@ -73,6 +75,7 @@ class HarnessSession:
         self.deadline_s = deadline_s
         self.allow_private = allow_private
         self.fatal: str | None = None
+        self._fatal_exchanges: tuple[Exchange, ...] = ()
         self.spec_revision: str | None = None
 
     def planned(self) -> list[tuple[AnyCheck, str | None]]:
@@ -92,15 +95,23 @@ class HarnessSession:
     async def _run(self) -> None:
         policy = EgressPolicy.for_target(self.target.mcp_url, allow_private=self.allow_private)
         probes = {**PROBES, ProfileCatalogue: catalogue_probe(self.catalogue)}
+        deadline = Deadline(self.deadline_s)
         async with HttpClient(
-            vault=self.vault, policy=policy, deadline=Deadline(self.deadline_s), budget=self.budget
+            vault=self.vault, policy=policy, deadline=deadline, budget=self.budget
         ) as http:
             run = Run(http=http, config=self.config, target=self.target, probes=probes)
             try:
                 await self._preflight(run)
                 plan = self.planned()
-                results = await judge_all(run, plan, on_result=self.on_result)
-                self.compatibility = await self._compatibility(run, plan)
+                if self.fatal is not None:
+                    results = self._unreachable(plan)
+                else:
+                    results = await self._judge_within(run, plan, deadline)
+                    try:  # a probe still running past the deadline gives no verdict
+                        async with asyncio.timeout(max(deadline.remaining(), 0) + DEADLINE_GRACE_S):
+                            self.compatibility = await self._compatibility(run, plan)
+                    except TimeoutError:
+                        log.info("no compatibility verdicts: %s", deadline.passed_message)
             finally:
                 await run.close()
                 await self.budget.close()
@@ -116,8 +127,58 @@ class HarnessSession:
             await run.need(ResourceDiscovery)
         except TargetError as exc:
             self.fatal = f"target unreachable: {exc}"
+            self._fatal_exchanges = exc.exchanges or run.recent_exchanges(ResourceDiscovery)
         except Exception:  # the discovery checks will report it as `error`
             log.debug("discovery failed", exc_info=True)
+
+    def _unreachable(self, plan: list[tuple[AnyCheck, str | None]]) -> list[Result]:
+        """Every check needs the MCP endpoint: when its first request failed, none is run (a
+        stalled target must not cost each check a timeout), and each is `error` saying why."""
+        message = f"not run: {self.fatal}"
+        results = []
+        for check, profile in plan:
+            result = check.result(
+                Verdict.ERROR, message, profile=profile, exchanges=self._fatal_exchanges
+            )
+            if self.on_result is not None:
+                self.on_result(result)
+            results.append(result)
+        return results
+
+    async def _judge_within(
+        self, run: Run, plan: list[tuple[AnyCheck, str | None]], deadline: Deadline
+    ) -> list[Result]:
+        """Judge every check concurrently, in `plan` order; a check still running when the run's
+        deadline passed is `error` (requests end at the deadline by themselves; the grace lets
+        their errors come back, and ends anything waiting on something other than HTTP)."""
+
+        async def one(check: AnyCheck, profile: str | None) -> Result:
+            result = await judge(run, check, profile)
+            if self.on_result is not None:
+                self.on_result(result)
+            return result
+
+        tasks = [asyncio.ensure_future(one(check, profile)) for check, profile in plan]
+        if not tasks:
+            return []
+        await asyncio.wait(tasks, timeout=max(deadline.remaining(), 0.0) + DEADLINE_GRACE_S)
+        results = []
+        for task, (check, profile) in zip(tasks, plan, strict=True):
+            if task.done() and not task.cancelled():
+                results.append(task.result())
+                continue
+            task.cancel()
+            result = check.result(
+                Verdict.ERROR,
+                f"{deadline.passed_message} before this check finished",
+                profile=profile,
+                exchanges=run.recent_exchanges(check.evidence, profile),
+            )
+            if self.on_result is not None:
+                self.on_result(result)
+            results.append(result)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return results
 
     async def _compatibility(
         self, run: Run, plan: list[tuple[AnyCheck, str | None]]
