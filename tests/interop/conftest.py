@@ -31,6 +31,8 @@ TS_EXAMPLE = (
     / "node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js"
 )
 PY_SERVER = INTEROP / "python_sdk_server.py"
+OIDC_SERVER = INTEROP / "oidc_provider_server.mjs"
+OIDC_PACKAGE = INTEROP / "node_modules/oidc-provider/package.json"
 
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 5.0
@@ -38,6 +40,8 @@ LOG_LINES = 200  # the tail kept for startup diagnostics
 # The Python SDK server's access tokens live this long, so rs.expired really runs: with the
 # default [tokens] hints it waits ttl + 5 s leeway, which must stay within 15 s.
 PY_ACCESS_TTL_S = 8
+# oidc-provider's JWT access tokens live this long, for the same reason (rs.expired waits for exp).
+OIDC_ACCESS_TTL_S = 8
 
 # A readiness predicate sees every line printed so far; it answers the MCP URL once ready.
 Ready = Callable[[list[str]], str | None]
@@ -184,3 +188,59 @@ def python_sdk_server() -> Iterator[RunningServer]:
     name = "python-sdk-server"
     with running(name, argv, _py_ready) as url:
         yield RunningServer(name=name, mcp_url=url)
+
+
+# --- oidc-provider behind the TypeScript SDK's resource server (interop/oidc_provider_server.mjs) -
+
+
+def _oidc_ready(lines: list[str]) -> str | None:
+    last = lines[-1]
+    return last.split()[1] if last.startswith("READY ") else None
+
+
+@pytest.fixture
+def oidc_provider_server() -> Iterator[RunningServer]:
+    """npm `oidc-provider` (dev interactions: login and consent forms) as the authorization
+    server of an MCP resource server built from the TypeScript SDK's server pieces."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (Node 20+ runs oidc-provider)")
+    if not OIDC_PACKAGE.is_file():
+        pytest.skip("interop/node_modules lacks oidc-provider: run interop/setup.sh")
+    argv = [
+        node,
+        "--require",
+        str(LOOPBACK_PRELOAD),
+        str(OIDC_SERVER),
+        "--access-ttl",
+        str(OIDC_ACCESS_TTL_S),
+    ]
+    name = "oidc-provider"
+    with running(name, argv, _oidc_ready) as url:
+        yield RunningServer(name=name, mcp_url=url)
+
+
+# --- a deliberately busy CPU -------------------------------------------------------------------
+
+BUSY_LOOPS = 2  # one per core of the CI machine: the harness and the servers compete for time
+
+
+@pytest.fixture
+def busy_cpu() -> Iterator[int]:
+    """`BUSY_LOOPS` processes spinning for the test's duration (killed at teardown)."""
+    loops: list[subprocess.Popen[bytes]] = []
+    try:
+        for _ in range(BUSY_LOOPS):
+            loops.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", "while True: pass"],
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
+        yield len(loops)
+    finally:
+        for loop in loops:
+            loop.kill()
+        for loop in loops:
+            loop.wait(timeout=STOP_TIMEOUT_S)

@@ -8,20 +8,15 @@ Run with `-s` to see the verdict tables.
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from harness.config import Config
 from harness.results import Verdict
-from harness.session import HarnessSession
 
 from .conftest import RunningServer
+from .judging import judge
 
 pytestmark = pytest.mark.slow
 
-MESSAGE_WIDTH = 110
-FINDINGS = frozenset({Verdict.FAIL, Verdict.WARN})
 
 # @modelcontextprotocol/sdk 1.32.2, examples/server/simpleStreamableHttp.js --oauth [--oauth-strict]
 TS_EXPECTED: dict[str, Verdict] = {
@@ -111,70 +106,3 @@ def test_typescript_sdk_example(ts_server: RunningServer) -> None:
 
 def test_python_sdk_server(python_sdk_server: RunningServer) -> None:
     judge(python_sdk_server, PY_EXPECTED, PY_MUST_PASS)
-
-
-def judge(
-    server: RunningServer,
-    expected: dict[str, Verdict],
-    must_pass: tuple[str, ...],
-    limits: dict[str, int] | None = None,
-) -> None:
-    """Run every check against `server` with the default configuration and compare; with
-    `limits`, the budget section of report.json stays within each of them."""
-    session = HarnessSession(target_url=server.mcp_url, config=Config())
-    session.run()
-    table = verdict_table(server, session)
-    spent = session.report(started_at="", duration_s=0.0).to_json()["budget"]
-    assert isinstance(spent, dict)
-    sys.stdout.write(f"{table}  budget: {spent}\n")
-
-    problems: list[str] = []
-    if spent["rate_limited"]:
-        problems.append(f"the server rate-limited the run: {spent['rate_limited']}")
-    for counter, limit in (limits or {}).items():
-        if spent[counter] > limit:
-            problems.append(f"{spent[counter]} {counter}: over the server's limit of {limit}")
-    if session.fatal:
-        problems.append(f"the run did not finish: {session.fatal}")
-    by_check = {check: result for (check, _), result in session.results.items()}
-    missing = [c.id for c, p in session.planned() if (c.id, p) not in session.results]
-    if missing:
-        problems.append(f"no result for {', '.join(missing)}")
-    for check, result in by_check.items():
-        if result.verdict is Verdict.ERROR:
-            problems.append(f"{check}: error: {result.message}")
-        elif result.verdict in FINDINGS and expected.get(check) is not result.verdict:
-            problems.append(
-                f"{check}: unexpected {result.verdict}: a false alarm, or a true finding to "
-                "record (with its reason) in this test's expectations"
-            )
-    for check, verdict in expected.items():
-        got = by_check.get(check)
-        if got is None or got.verdict not in FINDINGS | {Verdict.ERROR}:
-            problems.append(
-                f"{check}: expected {verdict}, got {got.verdict if got else 'no result'}: the "
-                "finding is gone (did the server change, or did the check lose its teeth?)"
-            )
-    for check in must_pass:
-        got = by_check.get(check)
-        if got is None:
-            problems.append(f"{check}: expected pass, got no result")
-        elif got.verdict not in {Verdict.PASS, Verdict.ERROR}:
-            problems.append(f"{check}: expected pass, got {got.verdict}: {got.message}")
-    assert not problems, "\n".join(problems) + "\n" + table
-
-
-def verdict_table(server: RunningServer, session: HarnessSession) -> str:
-    """One line per result, in the session's plan order: check id, verdict, message summary."""
-    rows = [
-        session.results[(c.id, p)] for c, p in session.planned() if (c.id, p) in session.results
-    ]
-    width = max((len(r.check) for r in rows), default=0)
-    spec = f" (spec {session.spec_revision})" if session.spec_revision else ""
-    lines = [f"\n{server.name} at {server.mcp_url}{spec}"]
-    for r in rows:
-        message = " ".join(r.message.split())
-        if len(message) > MESSAGE_WIDTH:
-            message = message[: MESSAGE_WIDTH - 1] + "…"
-        lines.append(f"  {r.check:<{width}}  {r.verdict.value:<5}  {message}")
-    return "\n".join(lines) + "\n"
