@@ -95,6 +95,7 @@ def judged() -> dict[Key, Result]:
         ttl = 8 * 86400 if check == "scenario.refresh-never" else TTL_S
         jobs[(check, "", profile)] = (frozenset(), ttl)
     jobs[("scenario.unattended-run", "", "claude-ai")] = (frozenset(), TTL_S)
+    jobs[("scenario.expiry-mid-run", "", "claude-ai")] = (frozenset(), TTL_S)
     with ThreadPoolExecutor(max_workers=8) as pool:
         futures = {
             key: pool.submit(judge, key[0], key[2], defects, ttl=ttl)
@@ -127,10 +128,24 @@ def test_profile_passes_on_the_correct_server(
     assert result.verdict is Verdict.PASS, result.message
 
 
-def test_not_applicable_is_a_skip_with_its_reason(judged: dict[Key, Result]) -> None:
+def test_a_client_bug_that_keeps_the_server_out_is_a_warning(judged: dict[Key, Result]) -> None:
+    # claude.ai's scheduled runs never reach the server: nothing of the server is judged, so no
+    # pass; the consequence is the client's (documented) doing, so no skip either, but a warn
     result = judged[("scenario.unattended-run", "", "claude-ai")]
-    assert result.verdict is Verdict.SKIP
+    assert result.verdict is Verdict.WARN, result.message
     assert "scheduled runs never reach the server" in result.message
+    assert "attribution: client" in result.message
+
+
+def test_a_never_refreshing_client_still_meets_the_expiry(judged: dict[Key, Result]) -> None:
+    # the expired token is sent and refused (the server is judged); the client then makes its
+    # users reconnect: a warning attributed to the client
+    result = judged[("scenario.expiry-mid-run", "", "claude-ai")]
+    assert result.verdict is Verdict.WARN, result.message
+    assert "never uses refresh tokens" in result.message
+    assert "attribution: client" in result.message
+    statuses = [e["response"]["status"] for e in result.evidence if e.get("response")]
+    assert 401 in statuses, statuses  # the expired token was sent and refused
 
 
 @pytest.mark.parametrize(("profile", "expected"), sorted(CONFIGURED_TOOL.items()))

@@ -23,7 +23,6 @@ from harness.profiles import clauses
 from harness.profiles.connect import ProfileClient
 from harness.profiles.connection import Connection
 from harness.profiles.diagnose import DEGRADED, MCP_AUTH, refused
-from harness.profiles.model import RefreshMode
 from harness.profiles.use import open_session
 
 RFC6750_401 = "https://www.rfc-editor.org/rfc/rfc6750#section-3.1"
@@ -95,8 +94,6 @@ def _judge_missing(client: ProfileClient, response: Response) -> Step:
 
 async def probe_expiry(run: Run, profile: str | None) -> ExpiryJourney:
     client = await profile_client(run, profile)
-    if client.profile.refresh.mode.value is RefreshMode.NEVER:
-        raise NotApplicable("this client never refreshes; see scenario.refresh-never")
     async with client.busy():
         connection = await fresh_connection(client)
         mcp, steps = await open_session(client, connection, connection.tokens)

@@ -69,6 +69,10 @@ async def refresh_after_expiry(
             )
             return steps
         steps.append(Step(name="401 for the expired token", outcome="ok", exchanges=exchanges))
+    if mode is RefreshMode.NEVER:  # the server did its part; the client makes users reconnect
+        found = diagnose.never_refreshes(profile, tokens.expires_in)
+        steps.append(Step(name="refresh", outcome="failed", detail=found.reason.text, impact=found))
+        return steps
     refreshed = await _refresh(client, connection, tokens.refresh_token, steps, Phase.REFRESH)
     if refreshed is None:
         return steps
@@ -164,8 +168,18 @@ async def probe_unattended(run: Run, profile: str | None) -> UnattendedJourney:
     client = await profile_client(run, profile)
     knobs = client.profile.refresh
     if knobs.unattended.value is Unattended.UNSUPPORTED:
-        sources = ", ".join(client.profile.sources("refresh.unattended"))
-        raise NotApplicable(f"this client's scheduled runs never reach the server ({sources})")
+        # Nothing reaches the server, so nothing of it is judged: a compatibility consequence
+        # of a documented client bug (warn, attribution client), never a pass.
+        found = refused(
+            Phase.LONG_RUN,
+            "this client's scheduled runs never reach the server: scheduled tasks need a user",
+            profile=client.profile,
+            knobs=("refresh.unattended",),
+            verdict=DEGRADED,
+            remediation="nothing server-side: the client must be fixed",
+        )
+        step = Step(name="scheduled run", outcome="skipped", detail=found.reason.text, impact=found)
+        return UnattendedJourney(profile=client.profile.name, steps=(step,))
     if knobs.mode.value is RefreshMode.NEVER:
         raise NotApplicable("this client never uses refresh tokens: every run needs a user")
     async with client.busy():
