@@ -91,18 +91,19 @@ async def _user_binding(run: Run) -> UserBinding:
     still_valid(b_on_a.status, other.tokens)  # a lapsed token's refusal would prove nothing
     read, no_read = None, None
     if b_on_a.served:
-        read, no_read = await _user_read(run, session_a, session_b, other)
+        read, no_read = await _user_read(run, session_a, session_b, first, other)
     return UserBinding(
         how=how, a_opened=a_opened, b_opened=b_opened, b_on_a=b_on_a, read=read, no_read=no_read
     )
 
 
 async def _user_read(
-    run: Run, session_a: Session, session_b: Session, other: Obtained
+    run: Run, session_a: Session, session_b: Session, first: Obtained, other: Obtained
 ) -> tuple[UserRead | None, str | None]:
     """A read-only tool whose answer differs between A and B, then called with B's token on A's
     session; or why there is none."""
     listed, tools = await session_a.list_tools()
+    still_valid(listed.status, first.tokens)  # a lapsed token lists no tools, which says nothing
     readers = safe_tools(run, tools)[:MAX_READS]
     if not readers:
         return None, (
@@ -114,6 +115,7 @@ async def _user_read(
             session_a.call_tool(tool, label=f"user A: {tool.name} on A's session"),
             session_b.call_tool(tool, label=f"user B: {tool.name} on B's own session"),
         )
+        still_valid(a_own.status, first.tokens)
         still_valid(b_own.status, other.tokens)
         if not (a_own.executed and b_own.executed):
             continue
