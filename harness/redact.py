@@ -9,10 +9,11 @@ registered it.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SECRET_FIELDS = frozenset(
@@ -48,10 +49,11 @@ class SecretVault:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
         self._lock = threading.Lock()
-        # Secrets are compiled in a few groups whose sizes halve (equal sizes merge), so each
-        # secret is compiled O(log n) times however many a run registers.
-        self._groups: list[tuple[list[str], re.Pattern[str]]] = []
-        self._compiled_secrets: set[str] = set()
+        # The secrets sorted by length, replaced whole on each add (so `redact` reads one state
+        # without the lock): a text is searched only for the secrets that fit in it, with `in`.
+        # No pattern is compiled: a run registers hundreds of long tokens, and compiling them
+        # cost more than every search.
+        self._by_length: tuple[tuple[int, ...], tuple[str, ...]] = ((), ())
         for secret in secrets:
             self.add(secret, explicit=True)
 
@@ -65,6 +67,12 @@ class SecretVault:
         with self._lock:
             if secret not in self._secrets:
                 self._secrets.add(secret)
+                lengths, ordered = self._by_length
+                at = bisect.bisect_right(lengths, len(secret))
+                self._by_length = (
+                    (*lengths[:at], len(secret), *lengths[at:]),
+                    (*ordered[:at], secret, *ordered[at:]),
+                )
 
     def add_fields(self, fields: Mapping[str, object]) -> None:
         """Register the values of secret-bearing fields of a form, query or JSON object."""
@@ -83,7 +91,9 @@ class SecretVault:
     def redact(self, text: str) -> str:
         """Every registered secret in `text` fingerprinted (leftmost-longest match, as a single
         alternation would), then anything shaped like a JWT."""
-        spans = [(m.start(), m.end()) for p in self._patterns() for m in p.finditer(text)]
+        lengths, ordered = self._by_length
+        fits = bisect.bisect_right(lengths, len(text))
+        spans = [span for s in ordered[:fits] if s in text for span in _occurrences(s, text)]
         if spans:
             spans.sort(key=lambda span: (span[0], -span[1]))
             out, position = [], 0
@@ -119,17 +129,14 @@ class SecretVault:
             return self.redact_url(value)
         return self.redact(value)
 
-    def _patterns(self) -> list[re.Pattern[str]]:
-        with self._lock:
-            fresh = [s for s in self._secrets if s not in self._compiled_secrets]
-            if fresh:
-                self._compiled_secrets.update(fresh)
-                batch = fresh
-                while self._groups and len(self._groups[-1][0]) <= len(batch):
-                    batch = batch + self._groups.pop()[0]
-                longest_first = sorted(batch, key=len, reverse=True)
-                self._groups.append((batch, re.compile("|".join(map(re.escape, longest_first)))))
-            return [pattern for _, pattern in self._groups]
+
+def _occurrences(secret: str, text: str) -> Iterator[tuple[int, int]]:
+    """Every span of `secret` in `text`, overlapping ones too (the longest-first choice among
+    them is the caller's)."""
+    start = text.find(secret)
+    while start >= 0:
+        yield start, start + len(secret)
+        start = text.find(secret, start + 1)
 
 
 def fingerprint_field(key: str, value: str) -> str:
