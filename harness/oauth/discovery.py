@@ -68,6 +68,7 @@ class DiscoveryAttempt:
     error: str | None = None
     rejected: str | None = None
     issuer: str | None = None  # AS probes: the issuer the URL was built from
+    failed: tuple[Exchange, ...] = ()  # the exchanges of a transport failure
 
     @property
     def problem(self) -> str | None:
@@ -75,7 +76,7 @@ class DiscoveryAttempt:
 
     @property
     def exchanges(self) -> tuple[Exchange, ...]:
-        return self.fetch.exchanges if self.fetch else ()
+        return self.fetch.exchanges if self.fetch else self.failed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +129,9 @@ class Discovery:
         return self.endpoints
 
 
+_AS_KINDS = frozenset({AttemptKind.AS_OAUTH, AttemptKind.AS_OIDC, AttemptKind.AS_LEGACY})
+
+
 class _Outcome(StrEnum):
     FOUND = "found"
     MISS = "miss"
@@ -141,7 +145,10 @@ async def discover(
     unauthenticated: Response,
     policy: DiscoveryPolicy = SPEC_2025_11_25,
 ) -> Discovery:
-    """Run discovery after `unauthenticated` (the 401 to an MCP request without credentials)."""
+    """Run discovery after `unauthenticated` (the 401 to an MCP request without credentials).
+
+    `TargetError` when no authorization server could be reached at all: that is an `error`
+    (with the failed exchanges), never a finding or a `skip`."""
     challenges = parse_www_authenticate(unauthenticated.header_all("www-authenticate"))
     bearer = find_bearer(challenges)
     header_url = bearer.param("resource_metadata") if bearer else None
@@ -159,6 +166,14 @@ async def discover(
             issuers = (prm.authorization_servers or ())[: policy.max_authorization_servers]
             found = await run.find_as(issuers)
     issuer, as_metadata, as_url, as_problem = found
+    endpoints = _endpoints(policy, mcp_url, as_metadata)
+    tried = [a for a in run.attempts if a.kind in _AS_KINDS]
+    if endpoints is None and tried and all(a.error is not None for a in tried):
+        raise TargetError(
+            "the authorization server could not be reached: "
+            + "; ".join(str(a.error) for a in tried),
+            tuple(e for a in tried for e in a.exchanges),
+        )
     return Discovery(
         mcp_url=mcp_url,
         resource=canonical_resource_uri(mcp_url),
@@ -175,7 +190,7 @@ async def discover(
         as_metadata=as_metadata,
         as_metadata_url=as_url,
         as_problem=as_problem,
-        endpoints=_endpoints(policy, mcp_url, as_metadata),
+        endpoints=endpoints,
     )
 
 
@@ -243,7 +258,14 @@ class _Run:
             )
         except TargetError as exc:
             self.attempts.append(
-                DiscoveryAttempt(kind=kind, url=url, fetch=None, error=str(exc), issuer=issuer)
+                DiscoveryAttempt(
+                    kind=kind,
+                    url=url,
+                    fetch=None,
+                    error=str(exc),
+                    issuer=issuer,
+                    failed=exc.exchanges,
+                )
             )
             return _Outcome.STOP, None
         rejected = reject(fetch.document) if fetch.document is not None else None

@@ -146,6 +146,7 @@ def serving(handler: Handler) -> Iterator[str]:
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(5)
+        loop.close()
 
 
 def _guarded(handler: Handler, tasks: set[asyncio.Task[None]]) -> Handler:

@@ -31,6 +31,7 @@ class DocumentProbe:
     url: str
     fetch: DocumentFetch | None
     error: str | None = None  # the transport failure, when there is no response
+    failed: tuple[Exchange, ...] = ()  # its exchanges
 
     @property
     def served(self) -> bool:
@@ -52,7 +53,9 @@ class DocumentProbe:
 
     @property
     def exchange(self) -> Exchange | None:
-        return self.fetch.response.exchange if self.fetch is not None else None
+        if self.fetch is None:
+            return self.failed[-1] if self.failed else None
+        return self.fetch.response.exchange
 
 
 def _exchanges(probes: tuple[DocumentProbe, ...]) -> tuple[Exchange, ...]:

@@ -30,7 +30,9 @@ async def fetch_probe(run: Run, url: str, source: DocumentSource) -> DocumentPro
     try:
         fetch = await fetch_json_document(run.http, url)
     except TargetError as exc:
-        return DocumentProbe(source=source, url=url, fetch=None, error=str(exc))
+        return DocumentProbe(
+            source=source, url=url, fetch=None, error=str(exc), failed=exc.exchanges
+        )
     return DocumentProbe(source=source, url=url, fetch=fetch)
 
 
@@ -68,6 +70,12 @@ async def probe_auth_server(run: Run, _profile: str | None) -> AuthServerDiscove
     issuer = prm.authorization_servers[0]
     urls = as_metadata_urls(issuer)
     probes = await asyncio.gather(*(fetch_probe(run, u.url, u.kind.value) for u in urls))
+    if all(probe.fetch is None for probe in probes):  # unreachable: `error`, not a finding
+        reasons = "; ".join(probe.problem for probe in probes)
+        raise TargetError(
+            f"the authorization server {issuer} could not be reached: {reasons}",
+            tuple(e for probe in probes for e in probe.failed),
+        )
     return AuthServerDiscovery(issuer=issuer, probes=tuple(probes))
 
 
