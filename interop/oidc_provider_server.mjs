@@ -18,7 +18,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
-import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { InsufficientScopeError, InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import { metadataHandler } from '@modelcontextprotocol/sdk/server/auth/handlers/metadata.js';
 import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
@@ -116,26 +116,29 @@ const verifier = {
   },
 };
 
+// Each user sees only their own notes (so the harness can tell whose session answers).
+const notesOf = (subject) => [`note 1 of ${subject}`, `note 2 of ${subject}`];
+
 function notesServer() {
   const server = new McpServer({ name: 'oidc-provider-notes', version: '1.0.0' });
   server.registerTool(
     'list_notes',
-    { description: 'List the notes (needs notes:read)', annotations: { readOnlyHint: true } },
-    async () => ({ content: [{ type: 'text', text: 'note 1: hello' }] }),
+    { description: 'List your notes (needs notes:read)', annotations: { readOnlyHint: true } },
+    async (extra) => ({
+      content: [{ type: 'text', text: notesOf(extra.authInfo?.extra?.sub ?? '?').join('\n') }],
+    }),
   );
   server.registerTool(
     'delete_note',
     { description: 'Delete a note (needs notes:write)', annotations: { destructiveHint: true } },
-    async (extra) => {
-      const scopes = extra.authInfo?.scopes ?? [];
-      if (!scopes.includes(WRITE_SCOPE)) {
-        return { isError: true, content: [{ type: 'text', text: `insufficient scope: needs ${WRITE_SCOPE}` }] };
-      }
-      return { content: [{ type: 'text', text: 'deleted' }] };
-    },
+    async () => ({ content: [{ type: 'text', text: 'deleted' }] }),
   );
   return server;
 }
+
+// Scopes per tool, checked before the call reaches the MCP server: a token without them gets
+// 403 insufficient_scope naming every scope needed (MCP: scope challenge handling).
+const TOOL_SCOPES = { delete_note: [READ_SCOPE, WRITE_SCOPE] };
 
 const app = createMcpExpressApp({ host: HOST });
 // Only the resource's own metadata: the provider serves its metadata at its issuer.
@@ -156,10 +159,27 @@ const auth = requireBearerAuth({
   expectedResource: mcpUrl,
 });
 
+function toolScopes(req, res, next) {
+  const messages = Array.isArray(req.body) ? req.body : [req.body];
+  for (const message of messages) {
+    const needed = message?.method === 'tools/call' ? TOOL_SCOPES[message.params?.name] : undefined;
+    if (needed && !needed.every((scope) => req.auth.scopes.includes(scope))) {
+      const error = new InsufficientScopeError(`${message.params.name} needs ${needed.join(' ')}`);
+      res.set(
+        'WWW-Authenticate',
+        `Bearer error="insufficient_scope", scope="${needed.join(' ')}", resource_metadata="${getOAuthProtectedResourceMetadataUrl(mcpUrl)}"`,
+      );
+      res.status(403).json(error.toResponseObject());
+      return;
+    }
+  }
+  next();
+}
+
 const loopbackOrigins = ['127.0.0.1', 'localhost', '[::1]'].map((h) => `http://${h}:${mcpPort}`);
 const sessions = new Map();
 
-app.post('/mcp', auth, async (req, res) => {
+app.post('/mcp', auth, toolScopes, async (req, res) => {
   const sessionId = req.headers['mcp-session-id'];
   let transport = sessionId ? sessions.get(sessionId) : undefined;
   if (!transport) {
