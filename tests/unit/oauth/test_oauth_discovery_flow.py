@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from harness.errors import TargetError
 from harness.http import HttpClient
 from harness.oauth.discovery import AttemptKind, EndpointSource, discover
 from harness.oauth.discovery_policy import (
@@ -60,7 +61,7 @@ def mcp_server(
             return PlainTextResponse("nope", status_code=prm_status if prm_status != 200 else 404)
         base = f"{request.base_url}".rstrip("/")
         return JSONResponse(
-            {k: v.replace("{base}", base) if isinstance(v, str) else v for k, v in found.items()}
+            {k: _with_base(v, base) for k, v in found.items()}
         )
 
     return Starlette(
@@ -206,11 +207,14 @@ async def test_prm_resource_mismatch_is_not_used(http: HttpClient, serve: Serve)
     lax = DiscoveryPolicy(
         prm_locations=(PrmLocation.PATH,), resource_match=ResourceMatch.OFF, oidc=False
     )
-    lenient = await discover(http, mcp_url, unauthenticated=response, policy=lax)
-    assert lenient.prm is not None
-    assert lenient.attempts[-1].kind is AttemptKind.AS_OAUTH
-    assert lenient.attempts[-1].error is not None  # nothing listens on port 1
-    assert lenient.as_metadata is None
+    # the PRM is used; nothing listens on port 1: an unreachable AS is an error, not a finding
+    with pytest.raises(TargetError, match="could not be reached") as unreachable:
+        await discover(http, mcp_url, unauthenticated=response, policy=lax)
+    assert not isinstance(unreachable.value, FlowError)
+    assert unreachable.value.exchanges
+    assert "127.0.0.1:1/.well-known/oauth-authorization-server" in (
+        unreachable.value.exchanges[0].request.url
+    )
 
 
 async def test_server_error_stops_the_probe_order(http: HttpClient, serve: Serve) -> None:
@@ -246,7 +250,7 @@ async def test_header_url_miss_falls_back_only_when_the_policy_says_so(
             prm={
                 "/.well-known/oauth-protected-resource": {
                     "resource": "{base}/public/mcp",
-                    "authorization_servers": ["http://127.0.0.1:1"],
+                    "authorization_servers": ["{base}/no-as"]  # answers 404,
                 }
             },
         )
@@ -267,3 +271,11 @@ async def test_header_url_miss_falls_back_only_when_the_policy_says_so(
         AttemptKind.AS_OAUTH,
     ]
     assert found.prm is not None
+
+
+def _with_base(value: object, base: str) -> object:
+    if isinstance(value, str):
+        return value.replace("{base}", base)
+    if isinstance(value, list):
+        return [_with_base(v, base) for v in value]
+    return value
