@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings
 from hypothesis.errors import HypothesisException
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from hypothesis.strategies import SearchStrategy
 
 from harness.errors import NotApplicable, TargetError
@@ -20,6 +21,7 @@ from harness.fuzz.areas import AREAS, NotExercised
 from harness.fuzz.context import FuzzContext, open_context
 from harness.fuzz.properties import PropertyFailed
 from harness.fuzz.records import AreaOutcome, FailureRecord, curl_chain, redacted
+from harness.fuzz.state import Pending, machine_for, recheck
 from harness.fuzz.strategies import Mutation
 
 MAX_FAILURES_PER_AREA = 6
@@ -28,7 +30,7 @@ SHRINK_GRACE_S = 15.0
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FuzzSettings:
-    areas: tuple[str, ...] = tuple(AREAS)
+    areas: tuple[str, ...] = (*AREAS, "state")
     max_examples: int = 500
     seed: int = 0
     time_budget_s: float = 60.0  # per area
@@ -95,6 +97,8 @@ def _area_in_thread(
 def run_area(
     ctx: FuzzContext, name: str, options: FuzzSettings, on_example: Callable[[], None]
 ) -> AreaOutcome:
+    if name == "state":
+        return run_state(ctx, options, on_example)
     area = AREAS[name]
     outcome = AreaOutcome(area=name, properties=area.properties)
     started = time.monotonic()
@@ -195,3 +199,74 @@ def selected_areas(names: Sequence[str]) -> tuple[str, ...]:
             f"unknown --area {', '.join(unknown)}; valid: {', '.join([*AREAS, 'state'])}"
         )
     return tuple(n for n in names if n in AREAS)
+
+
+STATE_PROPERTIES = (
+    "code-once",
+    "client-binding",
+    "scope-never-widens",
+    "revoked-dead",
+    "refresh-rotation",
+)
+
+
+def run_state(
+    ctx: FuzzContext, options: FuzzSettings, on_example: Callable[[], None]
+) -> AreaOutcome:
+    """The lifecycle state machine; a failure masks its property and the search runs again."""
+    outcome = AreaOutcome(area="state", properties=STATE_PROPERTIES)
+    started = time.monotonic()
+    end = started + options.time_budget_s
+    try:
+        clients = ctx.call(ctx.clients(2))
+    except NotApplicable:
+        clients = [ctx.client]
+    pending: list[Pending] = []
+    seen: list[PropertyFailed] = []
+
+    def start() -> None:
+        if time.monotonic() > (end + SHRINK_GRACE_S if seen else end):
+            reject()
+        outcome.examples += 1
+        on_example()
+
+    machine = machine_for(ctx, clients, pending, outcome.judged, start, seen.append)
+    for _ in range(MAX_FAILURES_PER_AREA):
+        seen.clear()
+        try:
+            _run_machine(machine, options)
+        except PropertyFailed as exc:
+            found: PropertyFailed | None = exc
+        except (HypothesisException, BaseExceptionGroup):  # a flaky final replay
+            found = seen[-1] if seen else None
+        else:
+            found = None
+        if found is None:
+            break
+        ctx.masked.add((found.prop, "*"))
+        outcome.failures.append(_record(ctx, "state", found, _STEPS, options.seed))
+    late = recheck(ctx, pending)
+    if late is not None:
+        outcome.failures.append(_record(ctx, "state", late, _STEPS, options.seed))
+    outcome.duration_s = time.monotonic() - started
+    return outcome
+
+
+_STEPS = Mutation("steps", "state", None, "the shrunk rule sequence; see the curl chain")
+
+
+def _run_machine(machine: type[RuleBasedStateMachine], options: FuzzSettings) -> None:
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=options.max_examples,
+            stateful_step_count=12,
+            deadline=None,
+            database=None,
+            report_multiple_bugs=False,
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+            print_blob=False,
+            derandomize=True,
+        ),
+    )
