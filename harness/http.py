@@ -227,13 +227,11 @@ class HttpClient:
         read_until: ReadUntil | None = None,
     ) -> Response:
         """Send one request. Transport failures raise `TargetError` after being recorded."""
-        self.policy.check(url)
         if params:
             self.vault.add_fields(params)
             url = _with_query(url, params)
         self.breaker.admit(method, self.vault.redact_url(url))
         timeout, by_deadline = self._timeout(timeout_s)
-        self.budget.admit(method, url, classify(method, url, form, json_body))
         body, content_type = _encode_body(form, json_body, content)
         if form:
             self.vault.add_fields(form)
@@ -247,8 +245,14 @@ class HttpClient:
         if self._fresh_connections:
             request.headers["connection"] = "close"
         _register_header_secrets(self.vault, request.headers)
-        limit = self.max_body if max_body is None else max_body
         started = time.monotonic()
+        try:  # a literal address or scheme refused outright; names are checked per connection
+            self.policy.check(url)
+        except EgressRefused as exc:
+            exchange = self._record(request, None, None, f"egress refused: {exc.reason}", started)
+            raise EgressRefused(self.vault.redact_url(url), exc.reason, (exchange,)) from exc
+        self.budget.admit(method, url, classify(method, url, form, json_body))
+        limit = self.max_body if max_body is None else max_body
         shown = f"{method} {self.vault.redact_url(url)}"
         response: httpx.Response | None = None
         received = bytearray()  # what arrived before a timeout is evidence too
