@@ -22,7 +22,7 @@ from harness.profiles.connect import ProfileClient
 from harness.profiles.connection import Connection
 from harness.profiles.diagnose import DEGRADED, MCP_AUTH, refused
 from harness.profiles.knobs import union_scope
-from harness.profiles.model import StepUpMode
+from harness.profiles.model import ProfileKind, StepUpMode
 from harness.profiles.use import (
     bearer,
     open_session,
@@ -31,6 +31,7 @@ from harness.profiles.use import (
     stale,
     tools_of,
 )
+from harness.results import Attribution
 
 MCP_STEP_UP = MCP_AUTH + "#scope-challenge-handling"
 
@@ -172,11 +173,14 @@ async def _react(
         return [Step(name="step-up", outcome="skipped", detail=detail)]
     if mode is StepUpMode.NONE:
         text = f"this client does not step up: {target.tool} stays unusable for its users"
+        # a spec profile without step-up follows a revision before it (2025-11-25, SEP-835)
+        older = profile.kind is ProfileKind.SPEC
         found = refused(
             Phase.STEP_UP,
             text,
             profile=profile,
             knobs=("step_up.mode",),
+            attribution=Attribution.REVISION if older else None,
             verdict=DEGRADED,
             remediation="request every scope the client's tools need up front: name them in "
             "the 401 challenge's scope (or scopes_supported)",
