@@ -12,6 +12,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from simulators.reference import ReferenceConfig
 from tests.cli.test_cli import HARNESS, TIMEOUT_S
 from tests.integration.reference_full import full_reference
 from tests.integration.static_tokens import REDIRECT_URI, obtain
@@ -26,6 +27,9 @@ BEARER_CHECKS = (
     "misuse.scope-escalation",
     "misuse.cross-resource",
 )
+# The tokens are issued before the CLI starts, so they must outlive its start-up on a busy
+# machine; none of the selected checks waits for an expiry.
+STATIC_TTL_S = 120
 CONFIG = """\
 [target]
 url = "{url}"
@@ -57,7 +61,8 @@ arguments = {{ id = "1" }}
 
 
 def test_static_configuration_runs_bearer_checks_and_writes_no_token(tmp_path: Path) -> None:
-    with full_reference(frozenset({"query-token-accepted"})) as (server, _):
+    reference = ReferenceConfig(access_token_ttl=STATIC_TTL_S)
+    with full_reference(frozenset({"query-token-accepted"}), reference=reference) as (server, _):
         tokens = obtain(server)
         config = tmp_path / "target.toml"
         config.write_text(
