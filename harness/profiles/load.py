@@ -87,7 +87,7 @@ def _section(source: str, name: str, raw: object) -> object:
         valid = ", ".join(sorted(knobs | _SECTION_META))
         raise ConfigError(f"{where}: unknown key {unknown[0]!r}; valid keys are {valid}")
     defaults = record_type()
-    hints = typing.get_type_hints(record_type)
+    hints = _type_hints(record_type)
     section_source = _sources(table.get("source"), f"{where}.source")
     section_observed = _optional_str(table.get("observed"), f"{where}.observed")
     values: dict[str, Knob[object]] = {}
@@ -259,5 +259,15 @@ def _show(value: object) -> str:
 
 
 def _section_types() -> dict[str, type[Any]]:
-    hints = typing.get_type_hints(Profile)
+    hints = _type_hints(Profile)
     return {name: hints[name] for name in SECTIONS}
+
+
+_HINTS: dict[object, dict[str, Any]] = {}
+
+
+def _type_hints(record_type: object) -> dict[str, Any]:
+    """Resolved once per record type: resolving evaluates every annotation string again."""
+    if record_type not in _HINTS:
+        _HINTS[record_type] = typing.get_type_hints(record_type)
+    return _HINTS[record_type]
