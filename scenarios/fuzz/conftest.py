@@ -1,6 +1,6 @@
 """`pytest scenarios/fuzz --mcp-target URL`: the fuzz areas of `mcp-auth-harness fuzz` as pytest
 items (the same runner and oracles, `harness.fuzz.runner`). Without a target, the embedded
-reference of scenarios/conftest.py. `mcp-auth-harness run` never collects this folder
+reference server. `mcp-auth-harness run` never collects this folder
 (scenarios/pytest.ini `norecursedirs`).
 
 Hypothesis settings profiles, chosen with hypothesis's own `--hypothesis-profile`: `ci` (small,
@@ -14,15 +14,17 @@ import asyncio
 import random
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from hypothesis import settings
 
-from harness.config import Config
+from harness.config import Config, load_config
 from harness.errors import NotApplicable, TargetError
 from harness.fuzz.context import open_context
 from harness.fuzz.runner import FuzzSettings
 from scenarios.fuzz.judge import FuzzTarget
+from simulators.reference import ReferenceConfig, ReferenceServer
 
 # name -> (max_examples per area, seconds per area)
 PROFILES = {"ci": (40, 10.0), "dev": (500, 60.0), "deep": (5000, 600.0)}
@@ -35,14 +37,31 @@ if settings.get_current_profile_name() == "default":  # before --hypothesis-prof
 
 
 @pytest.fixture(scope="session")
+def mcp_config(pytestconfig: pytest.Config) -> Iterator[Config]:
+    """`--mcp-config`; with no target, the embedded reference at its own token lifetime: the bearer
+    area mutates one real token for its whole time bound, longer than the 12 s tokens that
+    scenarios/conftest.py issues for rs.expired (an expired base token would hide defects)."""
+    config = load_config(pytestconfig.getoption("mcp_config"))
+    if pytestconfig.getoption("mcp_target") or config.target_url:
+        yield config
+        return
+    with ReferenceServer(ReferenceConfig()) as server:
+        yield replace(config, target_url=server.mcp_url)
+
+
+@pytest.fixture(scope="session")
 def fuzz_options(pytestconfig: pytest.Config) -> FuzzSettings:
     """The runner's bounds from the loaded hypothesis profile (examples) and its time bound."""
     name = settings.get_current_profile_name()
     examples = settings.default.max_examples
     seconds = PROFILES.get(name, PROFILES[DEFAULT_PROFILE])[1]
-    seed = pytestconfig.getoption("hypothesis_seed", None) or pytestconfig.getoption("mcp_seed")
+    seed = pytestconfig.getoption("hypothesis_seed", None)
+    if seed is None:
+        seed = pytestconfig.getoption("mcp_seed")
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
+    if not str(seed).isdigit():
+        raise pytest.UsageError(f"the fuzz suite takes a whole-number seed, not {seed!r}")
     return FuzzSettings(max_examples=examples, seed=int(seed), time_budget_s=seconds)
 
 
