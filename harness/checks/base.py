@@ -104,7 +104,9 @@ class Check[E: Evidence]:
         except NotApplicable as absent:
             return self.result(Verdict.SKIP, str(absent), profile=profile, level=effective)
         except TargetError as exc:  # an error shows what it names, else what was judged
-            shown = getattr(exc, "exchanges", ()) or evidence.exchanges
+            named = tuple(getattr(exc, "exchanges", ()))
+            # what the error names ends with the exchange that failed: keep that end
+            shown = named[-MAX_EVIDENCE:] if named else evidence.exchanges
             return self.result(
                 Verdict.ERROR, str(exc), profile=profile, exchanges=shown, level=effective
             )

@@ -88,7 +88,7 @@ def require_flow(flow: FlowRun, failure: str) -> TokenSet:
             f"the harness could not complete an unmutated authorization ({flow.problem}); "
             "set [login] (mode = form, username, password) so it can log in"
         )
-    raise TargetError(f"{failure}: {flow.problem}")
+    raise TargetError(f"{failure}: {flow.problem}", flow.exchanges)  # the cause, not the mutants
 
 
 def require_judged(attempt: Attempt | None, what: str) -> Attempt:
