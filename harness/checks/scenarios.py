@@ -11,7 +11,7 @@ and the fix. A scenario that does not apply to a profile is `skip`.
 from __future__ import annotations
 
 from harness.checks.base import ClauseBroken, check
-from harness.errors import CheckFailed
+from harness.errors import CheckFailed, NotApplicable, TargetError
 from harness.exchange import Exchange
 from harness.probes.scenarios.journey import (
     CallbackJourney,
@@ -62,6 +62,21 @@ def judge_journey(ev: Journey) -> str:
             should=True,  # compatibility, not conformance: no MUST is broken
             message=f"{_headline(ev, worst)}; no MUST is broken{_fix(worst)}",
         )
+    return _exercised(ev)
+
+
+def _exercised(ev: Journey) -> str:
+    """A pass only for a journey that reached the server and whose every step went through; a
+    step that failed with no judgement (a transport failure) is `error` with its exchanges."""
+    for step in ev.steps:
+        if step.outcome == "failed":
+            raise TargetError(
+                f"{ev.profile}: {step.name} failed ({step.detail or 'no detail'}); "
+                f"the journey was not judged: {ev.summary()}",
+                step.exchanges or ev.exchanges,
+            )
+    if not ev.exchanges:
+        raise NotApplicable(f"{ev.profile}: no request of this journey reached the server")
     return f"{ev.profile}: {ev.summary()}"
 
 

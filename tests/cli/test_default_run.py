@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from harness.profiles.catalogue import load_profiles
+from harness.profiles.model import RefreshMode
 from tests.cli.test_cli import harness
 
 # Checks that skip without [target].other_resource, [login.second_user], [[tools]] or
@@ -25,6 +27,12 @@ INHERENT = {
     ("scenario.expiry-mid-run", "claude-ai"): "never refreshes",
     ("scenario.unattended-run", "claude-ai"): "scheduled runs never reach the server",
     ("scenario.step-up", "vscode"): "first token already carries notes:write",
+    # scenario.refresh-never judges only clients that never refresh
+    **{
+        ("scenario.refresh-never", name): "refreshes its tokens"
+        for name, profile in load_profiles().items()
+        if profile.refresh.mode.value is not RefreshMode.NEVER
+    },
 }
 CONFIG_HINT = re.compile(r"\[(?:target|login|tools|upstream_canary|scopes|client)\b|configure")
 

@@ -85,7 +85,8 @@ async def probe_resource(run: Run, profile: str | None) -> ResourceJourney:
     )
     if refused:
         return ResourceJourney(profile=client.profile.name, steps=(sent, *refused))
-    used = any(s.name in {"initialize", "tools/list"} and s.outcome == "ok" for s in journey.steps)
+    calls = {"initialize", "tools/list"}
+    used = [s for s in journey.steps if s.name in calls and s.outcome == "ok"]
     if not used:
         raise NotApplicable(
             f"the flow stopped before the resource could be judged ({connection.why_not()})"
@@ -94,6 +95,7 @@ async def probe_resource(run: Run, profile: str | None) -> ResourceJourney:
         name="accepted",
         outcome="ok",
         detail="at the authorization and token endpoints and by the MCP server",
+        exchanges=tuple(e for s in used for e in s.exchanges),  # the calls that judged it
     )
     return ResourceJourney(profile=client.profile.name, steps=(sent, accepted))
 

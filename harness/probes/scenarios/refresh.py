@@ -136,12 +136,8 @@ async def probe_refresh_never(run: Run, profile: str | None) -> RefreshNeverJour
     client = await profile_client(run, profile)
     name = client.profile.name
     if client.profile.refresh.mode.value is not RefreshMode.NEVER:
-        step = Step(
-            name="refresh",
-            outcome="ok",
-            detail="this client refreshes its tokens (see scenario.expiry-mid-run)",
-        )
-        return RefreshNeverJourney(profile=name, steps=(step,))
+        # nothing of the server is exercised here: never a pass
+        raise NotApplicable(f"{name} refreshes its tokens (see scenario.expiry-mid-run)")
     connection = await run.need(Connection, profile)
     if not connection.ok or connection.tokens is None:
         raise NotApplicable(f"no token was obtained ({connection.why_not()})")

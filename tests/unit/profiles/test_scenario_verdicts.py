@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.checks import BY_ID
+from harness.exchange import Exchange, RecordedRequest, RecordedResponse
 from harness.probes.scenarios.journey import Journey, Must, Phase, Step, Violation, impact
 from harness.profiles import clauses
 from harness.results import Attribution, CompatVerdict, Verdict
@@ -14,7 +15,11 @@ HAPPY = BY_ID["scenario.happy-path"]
 
 
 def _journey(*steps: Step) -> Journey:
-    return Journey(profile="p", steps=(Step(name="discovery", outcome="ok"), *steps))
+    # a pass needs a journey that reached the server: discovery sent one request
+    request = RecordedRequest(method="GET", url="http://rs/.well-known/x", headers=())
+    sent = Exchange(request=request, response=RecordedResponse(status=200, headers=()))
+    discovery = Step(name="discovery", outcome="ok", exchanges=(sent,))
+    return Journey(profile="p", steps=(discovery, *steps))
 
 
 def _broken(attribution: Attribution, must: Must | None = None) -> Step:
