@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.checks.base import check
 from harness.errors import CheckFailed, NotApplicable, TargetError
-from harness.oauth.tokens import TokenResponse
+from harness.oauth.tokens import TOKEN_ERROR_CODES, TokenResponse
 from harness.probes.authserver.evidence import (
     AudienceProbes,
     TokenErrorProbes,
@@ -19,19 +19,6 @@ from harness.probes.authserver.evidence import (
 from harness.results import Level, Severity
 
 MCP = "MCP 2025-11-25 Authorization"
-TOKEN_ERRORS = frozenset(
-    {
-        "invalid_request",
-        "invalid_client",
-        "invalid_grant",
-        "unauthorized_client",
-        "unsupported_grant_type",
-        "invalid_scope",
-        "invalid_target",
-        "invalid_dpop_proof",
-        "use_dpop_nonce",
-    }
-)
 BUSY = frozenset({429, 503})
 
 
@@ -180,7 +167,7 @@ def error_format(ev: TokenErrorProbes) -> str:
             problems.append(f"{attempt.label}: tokens were issued")
         elif document is None:
             problems.append(f"{attempt.label}: {response.summary()} is not a JSON object")
-        elif not isinstance(error, str) or error not in TOKEN_ERRORS:
+        elif not isinstance(error, str) or error not in TOKEN_ERROR_CODES:
             problems.append(f"{attempt.label}: error={error!r} is not a registered code")
         elif response.status != 400 and not (response.status == 401 and error == "invalid_client"):
             problems.append(f"{attempt.label}: HTTP {response.status} for error={error}")

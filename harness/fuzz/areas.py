@@ -21,7 +21,6 @@ from harness.fuzz.context import FuzzContext
 from harness.fuzz.judge import landing_allowed
 from harness.fuzz.properties import (
     REGISTRATION_ERRORS,
-    TOKEN_ERRORS,
     PropertyFailed,
     no_5xx,
     oauth_error_problem,
@@ -30,6 +29,7 @@ from harness.http import Exchange
 from harness.oauth.errors import FlowError
 from harness.oauth.pkce import Pkce, PkceMethod
 from harness.oauth.registration import register
+from harness.oauth.tokens import TOKEN_ERROR_CODES
 from harness.oauth.wwwauth import find_bearer, parse_www_authenticate
 from harness.probes.authserver.flow import authorization_request, client_origins, navigate
 from harness.probes.authserver.records import AuthzRequest, Navigation
@@ -288,7 +288,7 @@ async def _token(ctx: FuzzContext, m: fs.Mutation) -> frozenset[str]:
                 m,
             )
         return frozenset(judged - {"error-shape"})
-    problem = oauth_error_problem(response, TOKEN_ERRORS)
+    problem = oauth_error_problem(response, TOKEN_ERROR_CODES)
     if problem and response.status < 500 and ctx.judged("error-shape", m.kind):
         _fail("error-shape", problem, exchanges, m)
     return frozenset(judged)

@@ -175,17 +175,6 @@ class PropertyFailed(Exception):
         self.kind = kind
 
 
-TOKEN_ERRORS: Final = frozenset(
-    {
-        "invalid_request",
-        "invalid_client",
-        "invalid_grant",
-        "unauthorized_client",
-        "unsupported_grant_type",
-        "invalid_scope",
-        "invalid_target",
-    }
-)
 REGISTRATION_ERRORS: Final = frozenset(
     {
         "invalid_redirect_uri",

@@ -14,6 +14,22 @@ from harness.oauth.clientauth import client_auth
 from harness.oauth.errors import FlowError
 from harness.oauth.registration import ClientCredentials
 
+# The token endpoint's registered error codes: RFC 6749 §5.2, RFC 8707 §2 (invalid_target),
+# RFC 9449 §12.2 (DPoP); anything else is an unregistered code.
+TOKEN_ERROR_CODES = frozenset(
+    {
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+        "invalid_target",
+        "invalid_dpop_proof",
+        "use_dpop_nonce",
+    }
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TokenSet:
