@@ -58,8 +58,7 @@ async def _stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         await writer.drain()
         return
     writer.write(
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-        b"transfer-encoding: chunked\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
     )
     while True:
         event = b": still here\n\n"
@@ -119,8 +118,9 @@ def documents_handler(documents: Mapping[str, object], *, prm_path: str) -> Hand
 
 
 @contextlib.contextmanager
-def serving(handler: Handler) -> Iterator[str]:
-    """`with serving(HANDLERS["stall"]) as base:` — base is `http://127.0.0.1:PORT`."""
+def serving(handler: Handler, host: str = "127.0.0.1") -> Iterator[str]:
+    """`with serving(HANDLERS["stall"]) as base:` — base is `http://127.0.0.1:PORT` (`host`
+    binds another local address)."""
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     port: list[int] = []
@@ -129,7 +129,7 @@ def serving(handler: Handler) -> Iterator[str]:
     tasks: set[asyncio.Task[None]] = set()
 
     async def main() -> None:
-        server = await asyncio.start_server(_guarded(handler, tasks), "127.0.0.1", 0)
+        server = await asyncio.start_server(_guarded(handler, tasks), host, 0)
         port.append(server.sockets[0].getsockname()[1])
         ready.set()
         await stop.wait()
@@ -142,7 +142,7 @@ def serving(handler: Handler) -> Iterator[str]:
     thread.start()
     ready.wait(5)
     try:
-        yield f"http://127.0.0.1:{port[0]}"
+        yield f"http://{host}:{port[0]}"
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(5)
