@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.fuzz.context import DEFAULT_MAX_REGISTRATIONS
 from simulators.reference import ReferenceConfig, ReferenceServer, parse_defects
 
 
@@ -67,3 +68,19 @@ def test_fuzz_unknown_area_is_a_usage_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("flag", ["--max-examples", "--time-budget"])
 def test_fuzz_non_positive_bounds_are_usage_errors(flag: str, tmp_path: Path) -> None:
     assert main(["fuzz", flag, "0", "--out", str(tmp_path)]) == 2
+
+
+@pytest.mark.parametrize("intrusive", [False, True])
+def test_intrusive_lifts_the_registration_cap(tmp_path: Path, intrusive: bool) -> None:
+    """Without --intrusive the clients created on the target stay within the cap (plus the
+    shared client); with it the register area also sends bodies a server accepts."""
+    with ReferenceServer(ReferenceConfig()) as server:
+        before = len(server.state.oauth.clients)
+        argv = ["fuzz", "--target", server.mcp_url, "--area", "register"]
+        argv += ["--max-examples", "60", "--seed", "3", "--out", str(tmp_path)]
+        assert main([*argv, "--intrusive"] if intrusive else argv) == 0
+        created = len(server.state.oauth.clients) - before
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["fuzz"]["settings"]["intrusive"] is intrusive
+    bound = 1 + DEFAULT_MAX_REGISTRATIONS
+    assert created > bound if intrusive else 0 < created <= bound, created
