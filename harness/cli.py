@@ -7,9 +7,10 @@ error (the message names the flag or key); 3 target unreachable or the harness i
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
@@ -21,9 +22,12 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
 SPEC_REVISIONS = ("auto", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28")
 FAIL_ON = ("must", "should", "none")
 DEFAULT_DEADLINE_S = 120.0
-LATER = {
-    "proxy": "mitmproxy-based fault injection in front of a real server",
-    "load": "locust-driven load on the auth paths",
+# Commands that live in their own package: each module has add_parser(commands) and
+# main(args) -> exit code, and imports its heavy dependencies only inside main.
+COMMAND_MODULES = {
+    "fuzz": "harness.fuzz.command",
+    "proxy": "harness.proxy.command",
+    "load": "harness.load.command",
 }
 
 
@@ -156,11 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=argparse.REMAINDER,
         help="options of the reference server (see serve-reference --help)",
     )
-    from harness.fuzz.command import add_parser as add_fuzz
-
-    add_fuzz(commands)
-    for name, what in LATER.items():
-        commands.add_parser(name, help=f"{what} (not available in this version)")
+    for module in COMMAND_MODULES.values():
+        importlib.import_module(module).add_parser(commands)
     return parser
 
 
@@ -197,16 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _profiles(args.show, args.profile_dir)
         if args.command == "simulate-client":
             return _simulate(args)
-        if args.command == "fuzz":
-            from harness.fuzz.command import fuzz_command
-
-            return fuzz_command(args)
-        print(
-            f"mcp-auth-harness {args.command}: {LATER[args.command]} is not available in "
-            "this version",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        main_of: Callable[[argparse.Namespace], int] = importlib.import_module(
+            COMMAND_MODULES[args.command]
+        ).main
+        return main_of(args)
     except ConfigError as exc:
         print(f"mcp-auth-harness: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -45,7 +45,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     fuzz.add_argument("--out", metavar="DIR", help="output folder (default: reports/<timestamp>/)")
 
 
-def fuzz_command(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace) -> int:
     from harness.errors import ConfigError
 
     areas = tuple(a.strip() for a in args.area.split(",") if a.strip())
