@@ -106,13 +106,7 @@ def _MethodPkce(pkce: Pkce, method: PkceMethod) -> Pkce:
 
 
 async def _navigate(ctx: FuzzContext, request: AuthzRequest, *stops: str | None) -> Navigation:
-    usable = []
-    for uri in stops:
-        try:
-            usable.append(client_origins(uri))
-        except ValueError:  # an unparseable port: no origin to stop at
-            continue
-    stop = client_origins(ctx.redirect_uri, ctx.canary.origin).union(*usable)
+    stop = client_origins(ctx.redirect_uri, ctx.canary.origin, *stops)
     try:
         return await navigate(ctx.run, ctx.setup.authorization_endpoint, request, stop_at=stop)
     except FlowError as exc:

@@ -248,12 +248,15 @@ def client_origins(*uris: str | None) -> frozenset[str]:
     """
     found: set[str] = set()
     for uri in uris:
-        parts = urlsplit(uri or "")
-        if parts.scheme not in {"http", "https"}:
-            continue
-        found.add(origin(parts.geturl()))
-        if f"[{parts.hostname}]" in _LOOPBACK_NAMES or parts.hostname in _LOOPBACK_NAMES:
+        try:
+            parts = urlsplit(uri or "")
+            if parts.scheme not in {"http", "https"}:
+                continue
             port = f":{parts.port}" if parts.port else ""
+            found.add(origin(parts.geturl()))
+        except ValueError:  # an unparseable host or port: no origin a browser could reach
+            continue
+        if f"[{parts.hostname}]" in _LOOPBACK_NAMES or parts.hostname in _LOOPBACK_NAMES:
             found.update(f"{parts.scheme}://{name}{port}" for name in _LOOPBACK_NAMES)
     return frozenset(found)
 
