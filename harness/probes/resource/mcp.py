@@ -128,6 +128,7 @@ class Session:
     def __init__(self, run: Run, authorization: str | None, url: str | None = None) -> None:
         self.client: McpClient = McpProbe(run, url).client()
         self.authorization = authorization
+        self.run = run
 
     @property
     def session_id(self) -> str | None:
@@ -137,11 +138,18 @@ class Session:
         """`initialize` (legacy revisions); stateless revisions have no handshake, so the first
         request is a `tools/list` (as the bearer probes send), which needs no `server/discover`."""
         if self.client.stateless:
-            return await self.request("tools/list", label=label.replace("initialize", "tools/list"))
-        try:
-            return CallOutcome.of(label, await self.client.initialize(self.authorization))
-        except TargetError as exc:
-            return CallOutcome.failed(label, exc)
+            outcome = await self.request(
+                "tools/list", label=label.replace("initialize", "tools/list")
+            )
+        else:
+            try:
+                outcome = CallOutcome.of(label, await self.client.initialize(self.authorization))
+            except TargetError as exc:
+                return CallOutcome.failed(label, exc)
+        if outcome.result is not None and self.run.spec_revision is None:
+            # the report's spec revision: the first one the target accepted with a credential
+            self.run.spec_revision = self.client.negotiated_version
+        return outcome
 
     async def request(
         self,
