@@ -14,15 +14,16 @@ from harness.report import load_report, render_all
 from harness.results import Report
 
 
-def test_render_all_writes_four_files(sample_report: Report, tmp_path: Path) -> None:
+def test_render_all_writes_every_format(sample_report: Report, tmp_path: Path) -> None:
     out = tmp_path / "reports" / "run-1"
     written = render_all(sample_report, out)
-    assert set(written) == {"json", "html", "markdown", "junit"}
+    assert set(written) == {"json", "html", "markdown", "junit", "sarif"}
     assert {path.name for path in written.values()} == {
         "report.json",
         "report.html",
         "report.md",
         "junit.xml",
+        "report.sarif",
     }
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written.values())
     assert written["json"].read_text(encoding="utf-8") == sample_report.dumps() + "\n"
