@@ -26,6 +26,7 @@ from simulators.reference.authlib_glue import (
     read_http_input,
 )
 from simulators.reference.config import DEFAULT_USER, USERS
+from simulators.reference.contention import TokenContention
 from simulators.reference.defects import Defect
 from simulators.reference.endpoints import (
     Introspection,
@@ -81,6 +82,7 @@ class AuthorizationService:
     def __init__(self, ctx: AsContext) -> None:
         self._ctx = ctx
         self._server = ReferenceAuthorizationServer(ctx)
+        self._contention = TokenContention(ctx)
         self._server.register_grant(CodeGrant, [Pkce(ctx), ResourceIndicator()])
         self._server.register_grant(RefreshGrant)
         self._server.register_endpoint(Registration)
@@ -323,7 +325,10 @@ class AuthorizationService:
     # --- token, registration, revocation, introspection, keys -----------------------------
 
     async def _token(self, request: Request) -> Response:
-        response: Response = self._server.create_token_response(await self._read(request))
+        http = await self._read(request)
+        response = await self._contention.respond(
+            http, lambda: self._server.create_token_response(http)
+        )
         if response.status_code >= 400 and self._ctx.config.has(Defect.TOKEN_ERROR_NOT_JSON):
             return PlainTextResponse("The token request failed.", status_code=400)
         if self._ctx.config.has(Defect.TOKEN_CACHEABLE):

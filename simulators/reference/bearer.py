@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Final
 
 from simulators.reference.config import ReferenceConfig
+from simulators.reference.contention import blocking_jwks_refetch
 from simulators.reference.defects import Defect
 from simulators.reference.header_keys import header_key_claims
 from simulators.reference.keys import ALGORITHM, InvalidSignature, SigningKey
@@ -133,6 +134,8 @@ class BearerValidator:
             Defect.FOREIGN_ISSUER_ACCEPTED
         ):
             return claims, False
+        if kid != self._key.kid and self._config.has(Defect.INVALID_TOKEN_COST):
+            blocking_jwks_refetch()
         try:
             verified = json.loads(self._key.verify(token))
         except (InvalidSignature, ValueError):

@@ -93,6 +93,10 @@ class Defect(StrEnum):
     # HTTP transport (RFC 9112)
     CONNECTION_DESYNC = "connection-desync"
     CONTENT_LENGTH_CHARS = "content-length-chars"
+    # under load (issue 11)
+    REFRESH_RACE = "refresh-race"
+    REFRESH_STORM_503 = "refresh-storm-503"
+    INVALID_TOKEN_COST = "invalid-token-cost"
 
     @property
     def description(self) -> str:
@@ -175,6 +179,10 @@ DEFECT_DESCRIPTIONS: Final[Mapping[Defect, str]] = MappingProxyType(
         D.REFRESH_NOT_BOUND_TO_CLIENT: "Any client can redeem another client's refresh token.",
         D.CONNECTION_DESYNC: "An unauthenticated MCP POST gets 401 with its body left unread.",
         D.CONTENT_LENGTH_CHARS: "That 401's Content-Length counts characters, not UTF-8 bytes.",
+        D.REFRESH_RACE: "A refresh reads the token, awaits storage, then rotates: concurrent "
+        "refreshes of one token all win (two live token families).",
+        D.REFRESH_STORM_503: "More than 4 concurrent refreshes exhaust the token store: 503.",
+        D.INVALID_TOKEN_COST: "A JWT with an unknown kid triggers a blocking 20 ms JWKS refetch.",
     }
 )
 del D

@@ -16,6 +16,7 @@ from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGr
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 from simulators.reference.as_context import AsContext
+from simulators.reference.contention import read_as_live
 from simulators.reference.defects import Defect
 from simulators.reference.models import (
     AuthorizationCode,
@@ -199,7 +200,8 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         record = ctx.store.find_refresh_token(refresh_token)
         if record is None or record.revoked or record.is_expired():
             return None
-        if record.rotated and not self._reuse_tolerated(record):
+        stale = read_as_live(refresh_token)  # only with refresh-race
+        if record.rotated and not stale and not self._reuse_tolerated(record):
             ctx.store.revoke_family(record.family_id)
             return None
         return record
