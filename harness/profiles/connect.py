@@ -98,16 +98,18 @@ class ProfileClient:
         )
 
     async def unauthenticated(self) -> Response:
-        """The first request, as this client sends it: no credentials."""
+        """The first request, as this client sends it: no credentials (and, for some clients,
+        an older revision than the one it speaks once logged in)."""
         mcp = self.mcp()
         if self.profile.discovery.first_request.value is FirstRequest.GET:
             probe = await mcp.get_stream(None, read_until=lambda _: True)
             if probe.status == 401:
                 return probe
+        version = self.profile.identity.probe_protocol_version.value or self.version
         message = (
             tools_list_request(request_id=1)
-            if is_modern(self.version)
-            else initialize_request(self.version, request_id=1, client_info=mcp.client_info)
+            if is_modern(version)
+            else initialize_request(version, request_id=1, client_info=mcp.client_info)
         )
         reply = await mcp.post(message, authorization=None, session=False)
         return reply.response
@@ -268,9 +270,15 @@ class ProfileClient:
         if not self.profile.token_use.redeems_code.value:
             steps.append(judge.never_redeems(self.profile))
             return replace(partial, steps=tuple(steps))
+        token_endpoint = endpoints.token_endpoint
+        if self.profile.discovery.rediscover_before_token.value:
+            again = await self._rediscover(discovery, steps)
+            if again is None:
+                return replace(partial, steps=tuple(steps))
+            token_endpoint = again
         redeemed = await redeem_code(
             self.http,
-            endpoints.token_endpoint,
+            token_endpoint,
             client=client,
             code=flow.response.code,
             redirect_uri=plan.at_authorize,
@@ -280,11 +288,28 @@ class ProfileClient:
         )
         steps.append(judge.token(self.profile, redeemed, partial))
         return replace(
-            partial,
-            steps=tuple(steps),
-            tokens=redeemed.tokens,
-            token_endpoint=endpoints.token_endpoint,
+            partial, steps=tuple(steps), tokens=redeemed.tokens, token_endpoint=token_endpoint
         )
+
+    async def _rediscover(self, found: Discovery, steps: list[Step]) -> str | None:
+        """The metadata fetched again between the authorization and the token request (the
+        client's own discovery order); the token endpoint it names, or None after a step."""
+        policy = discovery_policy(self.profile, self.spec)
+        again = await discover(
+            self.http, self.mcp_url, unauthenticated=found.unauthenticated, policy=policy
+        )
+        endpoint = again.endpoints.token_endpoint if again.endpoints is not None else None
+        if endpoint:
+            steps.append(
+                Step(
+                    name="discovery again (before the token request)",
+                    outcome="ok",
+                    exchanges=again.exchanges,
+                )
+            )
+            return endpoint
+        steps.append(judge.rediscovery_failed(self.profile, again))
+        return None
 
     async def _port_diagnosis(
         self, url: str, plan: RedirectPlan, problem: str, partial: Connection

@@ -12,7 +12,7 @@ from __future__ import annotations
 from harness.probes.scenarios.journey import Impact, Must, Phase, impact
 from harness.profiles import clauses
 from harness.profiles.knobs import RedirectPlan, ResourceChoice
-from harness.profiles.model import Profile
+from harness.profiles.model import Profile, RefreshFailure
 from harness.results import Attribution, CompatVerdict
 
 BROKEN = CompatVerdict.BROKEN
@@ -61,6 +61,22 @@ def scope_refused(profile: Profile, phase: Phase, error: str, scope: str | None)
         attribution=Attribution.CLIENT if deviates else Attribution.SERVER,
         sources=(*profile.sources("scope.sources", "scope.offline_access"), RFC6749_SCOPE),
         remediation="grant the subset of known scopes instead of refusing unknown ones",
+    )
+
+
+def unstated_auth_method(profile: Profile, error: str) -> Impact:
+    """The token request failed because the registration response named no method."""
+    return impact(
+        BROKEN,
+        Phase.TOKEN,
+        f"the token request was refused ({error}): the registration response issued a "
+        "client_secret but named no token_endpoint_auth_method, so this client "
+        "authenticates with none",
+        attribution=Attribution.SERVER,
+        sources=(*profile.sources("registration.unstated_auth_method"), RFC7591),
+        remediation="name the token_endpoint_auth_method of the issued secret in the "
+        "registration response",
+        must=clauses.REGISTRATION_ECHO,
     )
 
 
@@ -144,17 +160,36 @@ def no_refresh_token(profile: Profile, lifetime: int | None, phase: Phase) -> Im
     )
 
 
+def refresh_refused(profile: Profile, phase: Phase, error: str | None) -> Impact:
+    """The refresh grant was refused: what follows is this client's `refresh.on_failure`."""
+    return impact(
+        DEGRADED,
+        phase,
+        f"the refresh grant was refused ({error or 'refused'}): {_then(profile)}",
+        attribution=Attribution.SERVER,
+        sources=profile.sources("refresh.on_failure"),
+        remediation="accept the refresh token the server issued until it expires",
+    )
+
+
 def stale_refresh_token(profile: Profile, error: str) -> Impact:
     return impact(
         DEGRADED,
         Phase.REFRESH,
         f"the previous refresh token was refused after rotation ({error}); this client "
-        "re-presents it, so users must log in again",
+        "re-presents it, so " + _then(profile),
         attribution=blame(profile, "refresh.mode"),
         sources=(*profile.sources("refresh.mode"), REFRESH_GRACE),
         remediation="keep the previous refresh token valid for a short grace period after "
         "rotation (without revoking the family)",
     )
+
+
+def _then(profile: Profile) -> str:
+    """What users live through when a refresh fails (`refresh.on_failure`)."""
+    if profile.refresh.on_failure.value is RefreshFailure.GIVE_UP:
+        return "the tools disappear until the user logs in again by hand"
+    return "users must log in again"
 
 
 def human_duration(seconds: int) -> str:

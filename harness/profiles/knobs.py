@@ -240,11 +240,16 @@ def _with_port(uri: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{shown}:{port}"))
 
 
-def auth_method(profile: Profile, metadata: AuthServerMetadata | None) -> str:
+def auth_method(profile: Profile, metadata: AuthServerMetadata | None) -> str | None:
+    """The `token_endpoint_auth_method` the client registers (None: it names none)."""
     choice = profile.registration.auth_method.value
     advertised = (metadata.token_endpoint_auth_methods_supported if metadata else None) or ()
+    if choice is AuthChoice.OMIT:
+        return None
     if choice is AuthChoice.POST_IF_ADVERTISED:
         return AuthMethod.CLIENT_SECRET_POST if "client_secret_post" in advertised else "none"
+    if choice is AuthChoice.NONE_ELSE_POST:
+        return AuthMethod.NONE if "none" in advertised else AuthMethod.CLIENT_SECRET_POST
     if choice is AuthChoice.STRONGEST_ADVERTISED:
         for method in ("client_secret_basic", "client_secret_post"):
             if method in advertised:
@@ -266,8 +271,10 @@ def registration_request(
         "redirect_uris": list(redirect_uris),
         "grant_types": list(knobs.grant_types.value),
         "response_types": ["code"],
-        "token_endpoint_auth_method": auth_method(profile, metadata),
     }
+    method = auth_method(profile, metadata)
+    if method is not None:
+        body["token_endpoint_auth_method"] = method
     if knobs.application_type.value is not ApplicationType.OMIT:
         body["application_type"] = knobs.application_type.value.value
     if knobs.scope.value is RegScope.REQUESTED and scope:

@@ -3,10 +3,13 @@
 Unknown keys and values are errors that list the valid ones; a knob whose value differs from the
 default must say where that behaviour was seen (`source`, one URL or a list) and when (`observed`,
 a date or a client version), either on the knob (an inline table) or for its whole section.
+A source is a public URL, or a wire observation of a real client as the project's reference
+records it: "observed 2026-12-02, <client> <version>".
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -33,6 +36,7 @@ _TOP_LEVEL = frozenset(
 _SECTION_META = frozenset({"source", "observed", "note"})
 _KNOB_TABLE = frozenset({"value", "source", "observed", "note"})
 _INT_RANGES = MappingProxyType({"per_connect": (1, 3), "max_attempts": (0, 5), "use": (0, 9)})
+OBSERVATION = re.compile(r"observed \d{4}-\d{2}-\d{2}, \S.*")
 
 
 def load_profile(path: Path) -> Profile:
@@ -192,8 +196,13 @@ def _sources(raw: object, where: str) -> tuple[str, ...]:
         raise ConfigError(f"{where}: must be a URL or a list of URLs")
     for value in values:
         parts = urlsplit(value)
+        if OBSERVATION.fullmatch(value):
+            continue
         if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ConfigError(f"{where}: {value!r} is not an http(s) URL")
+            raise ConfigError(
+                f"{where}: {value!r} is not an http(s) URL nor an observation "
+                "('observed YYYY-MM-DD, <client> <version>')"
+            )
     return tuple(values)
 
 

@@ -95,6 +95,15 @@ class AuthChoice(StrEnum):
     CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105 - a method name
     POST_IF_ADVERTISED = "post-if-advertised"  # client_secret_post when listed, else none
     STRONGEST_ADVERTISED = "strongest-advertised"  # basic > post > none among those listed
+    NONE_ELSE_POST = "none-else-post"  # none when listed, else client_secret_post
+    OMIT = "omit"  # the registration names no method (RFC 7591 §2: the AS picks basic)
+
+
+class UnstatedAuthMethod(StrEnum):
+    """How the client authenticates at /token when the registration response names no method."""
+
+    REQUESTED = "requested"  # the method it asked for, else RFC 7591's client_secret_basic
+    NONE = "none"  # none, even with an issued client_secret
 
 
 class ApplicationType(StrEnum):
@@ -147,6 +156,13 @@ class RefreshMode(StrEnum):
     ONCE_THEN_STALE = "once-then-stale"  # refreshes once, then re-presents the old refresh token
 
 
+class On401Recovery(StrEnum):
+    """What the client does when a token it holds as valid gets 401 invalid_token."""
+
+    REFRESH = "refresh"  # the refresh grant (a new authorization when it has no refresh token)
+    REAUTHORIZE = "reauthorize"  # a full new login; the refresh token is never tried
+
+
 class RefreshFailure(StrEnum):
     REAUTHORIZE = "reauthorize"  # a new authorization: the user must log in again
     GIVE_UP = "give-up"  # the tools silently disappear
@@ -183,6 +199,13 @@ class ProtocolRevision(StrEnum):
     V2026_07_28 = "2026-07-28"
 
 
+class ProbeRevision(StrEnum):
+    """The revision the unauthenticated first request claims."""
+
+    AS_SPOKEN = ""  # identity.protocol_version
+    V2024_11_05 = "2024-11-05"  # a pre-OAuth revision, whatever the client speaks after login
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Knob[T]:
     """One setting: its value and, for a non-default value, where it was seen and when."""
@@ -217,6 +240,10 @@ class DiscoveryKnobs:
     issuer_check: Knob[IssuerCheck] = knob(IssuerCheck.EXACT)
     pkce: Knob[PkcePolicy] = knob(PkcePolicy.REQUIRE_S256)
     protocol_header: Knob[bool] = knob(False)
+    # an openid-configuration document must carry the fields OpenID Connect Discovery requires
+    # (jwks_uri, ...): a valid RFC 8414 document there fails the connect, with no fallback
+    oidc_required_fields: Knob[bool] = knob(False)
+    rediscover_before_token: Knob[bool] = knob(False)  # metadata fetched again before /token
     browser_origin: Knob[str] = knob("")  # set: OAuth requests come from a browser (CORS)
 
 
@@ -234,6 +261,7 @@ class RegistrationKnobs:
     per_connect: Knob[int] = knob(1)
     reregister_on_reauth: Knob[bool] = knob(False)
     require_echoed_auth_method: Knob[bool] = knob(False)
+    unstated_auth_method: Knob[UnstatedAuthMethod] = knob(UnstatedAuthMethod.REQUESTED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -266,6 +294,7 @@ class TokenUseKnobs:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RefreshKnobs:
     mode: Knob[RefreshMode] = knob(RefreshMode.ON_401)
+    on_401: Knob[On401Recovery] = knob(On401Recovery.REFRESH)
     on_failure: Knob[RefreshFailure] = knob(RefreshFailure.REAUTHORIZE)
     unattended: Knob[Unattended] = knob(Unattended.REFRESH_TOKEN)
 
@@ -285,6 +314,7 @@ class CallbackKnobs:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IdentityKnobs:
     protocol_version: Knob[ProtocolRevision] = knob(ProtocolRevision.V2025_11_25)
+    probe_protocol_version: Knob[ProbeRevision] = knob(ProbeRevision.AS_SPOKEN)
     # a stateless (2026-07-28) client whose first MCP request gets 400 without a modern error
     # falls back to `initialize` (2026-07-28 Streamable HTTP §Backward Compatibility)
     handshake_fallback: Knob[bool] = knob(True)

@@ -13,6 +13,7 @@ from harness.errors import NotApplicable
 from harness.http import Response
 from harness.oauth.authorize import AuthorizationFlow
 from harness.oauth.discovery import Discovery
+from harness.oauth.registration import AuthMethod
 from harness.oauth.tokens import TokenResponse
 from harness.probes.scenarios.journey import Impact, Phase, Step, impact
 from harness.profiles import clauses, diagnose
@@ -26,6 +27,7 @@ from harness.profiles.model import (
     PkcePolicy,
     Profile,
     ProfileKind,
+    UnstatedAuthMethod,
 )
 from harness.results import Attribution
 
@@ -41,6 +43,17 @@ DISCOVERY_KNOBS = (
     "discovery.legacy_fallback",
     "discovery.resource_check",
     "discovery.issuer_check",
+)
+OIDC_PATH = "/.well-known/openid-configuration"
+OIDC_DISCOVERY = "https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata"
+OIDC_REQUIRED = (
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "jwks_uri",
+    "response_types_supported",
+    "subject_types_supported",
+    "id_token_signing_alg_values_supported",
 )
 CORS_FIX = (
     "send CORS headers (Access-Control-Allow-Origin, and expose WWW-Authenticate) on the "
@@ -69,7 +82,8 @@ def first_response(profile: Profile, response: Response) -> Step | None:
     # (2025-11-25 transports: 400 for an unsupported MCP-Protocol-Version): no MUST is proven.
     must = None if response.status == 400 else clauses.UNAUTHENTICATED_401
     if must is None:
-        revision = profile.identity.protocol_version.value
+        identity = profile.identity
+        revision = identity.probe_protocol_version.value or identity.protocol_version.value
         text += f" (the server may not speak this client's revision {revision})"
     return failed(
         "discovery",
@@ -90,6 +104,25 @@ def first_response(profile: Profile, response: Response) -> Step | None:
 
 def gives_up(profile: Profile, response: Response) -> Step:
     text = "this client stops at the first 401 and never fetches discovery metadata"
+    return _discovery_quirk(
+        profile,
+        text,
+        response,
+        "discovery.on_401",
+        remediation="serve PRM at the path-suffixed well-known URI as well",
+    )
+
+
+def _discovery_quirk(
+    profile: Profile,
+    text: str,
+    response: Response,
+    knob: str,
+    *,
+    remediation: str,
+    sources: tuple[str, ...] = (),
+) -> Step:
+    """Discovery stopped by the client's documented quirk `knob` at `response`."""
     return failed(
         "discovery",
         text,
@@ -99,8 +132,9 @@ def gives_up(profile: Profile, response: Response) -> Step:
             text,
             topic="discovery",
             profile=profile,
-            knobs=("discovery.on_401",),
-            remediation="serve PRM at the path-suffixed well-known URI as well",
+            knobs=(knob,),
+            sources=sources,
+            remediation=remediation,
         ),
     )
 
@@ -118,19 +152,13 @@ def discovery(profile: Profile, found: Discovery) -> Step | None:
                     f"{attempt.url} answered {fetch.response.summary()} (not JSON); this client's "
                     "OAuth error parser fails on non-JSON error bodies"
                 )
-                return failed(
-                    "discovery",
+                return _discovery_quirk(
+                    profile,
                     text,
                     fetch.response,
-                    impact=refused(
-                        Phase.DISCOVER,
-                        text,
-                        topic="discovery",
-                        profile=profile,
-                        knobs=("discovery.miss_body",),
-                        remediation="answer unserved OAuth well-known URIs with a JSON body "
-                        '(e.g. {"error": "not_found"}) and a 404',
-                    ),
+                    "discovery.miss_body",
+                    remediation="answer unserved OAuth well-known URIs with a JSON body "
+                    '(e.g. {"error": "not_found"}) and a 404',
                 )
     origin = knobs.browser_origin.value
     if origin and found.endpoints is not None:
@@ -158,6 +186,9 @@ def discovery(profile: Profile, found: Discovery) -> Step | None:
                         remediation=CORS_FIX,
                     ),
                 )
+    oidc = _oidc_fields_missing(profile, found)
+    if oidc is not None:
+        return oidc
     metadata = found.as_metadata
     methods = metadata.code_challenge_methods_supported if metadata is not None else None
     refuse = (
@@ -188,6 +219,34 @@ def discovery(profile: Profile, found: Discovery) -> Step | None:
             ),
         )
     return None
+
+
+def _oidc_fields_missing(profile: Profile, found: Discovery) -> Step | None:
+    """A client that validates openid-configuration as OpenID Connect Discovery metadata."""
+    url = found.as_metadata_url
+    if not profile.discovery.oidc_required_fields.value or not url or OIDC_PATH not in url:
+        return None
+    attempt = next((a for a in found.attempts if a.url == url and a.fetch is not None), None)
+    document = attempt.fetch.document if attempt is not None and attempt.fetch else None
+    if attempt is None or attempt.fetch is None or document is None:
+        return None
+    missing = [name for name in OIDC_REQUIRED if name not in document]
+    if not missing:
+        return None
+    text = (
+        f"{url} lacks the fields OpenID Connect Discovery requires ({', '.join(missing)}); "
+        "this client rejects the document and tries no other metadata"
+    )
+    return _discovery_quirk(
+        profile,
+        text,
+        attempt.fetch.response,
+        "discovery.oidc_required_fields",
+        sources=(OIDC_DISCOVERY,),
+        remediation="serve RFC 8414 metadata at /.well-known/oauth-authorization-server, or "
+        "give openid-configuration every field OpenID Connect Discovery requires "
+        f"({', '.join(missing)})",
+    )
 
 
 def discovery_failed(profile: Profile, found: Discovery, spec: Discovery) -> Step:
@@ -405,6 +464,10 @@ def token(profile: Profile, redeemed: TokenResponse, connection: Connection) -> 
         found = diagnose.resource_refused(profile, Phase.TOKEN, error, connection.resource)
     elif redeemed.error == "invalid_scope":
         found = diagnose.scope_refused(profile, Phase.TOKEN, error, connection.scope)
+    elif redeemed.error in {"invalid_client", "unauthorized_client"} and unstated_secret(
+        profile, connection
+    ):
+        found = diagnose.unstated_auth_method(profile, error)
     else:
         found = refused(
             Phase.TOKEN,
@@ -414,6 +477,40 @@ def token(profile: Profile, redeemed: TokenResponse, connection: Connection) -> 
         )
     return Step(
         name="token", outcome="failed", detail=found.reason.text, exchanges=exchanges, impact=found
+    )
+
+
+def rediscovery_failed(profile: Profile, again: Discovery) -> Step:
+    problem = again.as_problem or again.prm_problem or "no token endpoint"
+    text = (
+        "the metadata this client fetches again before the token request no longer names a "
+        f"token endpoint ({problem})"
+    )
+    return Step(
+        name="discovery again (before the token request)",
+        outcome="failed",
+        detail=text,
+        exchanges=again.exchanges,
+        impact=refused(
+            Phase.TOKEN,
+            text,
+            topic="discovery",
+            profile=profile,
+            sources=(MCP_AUTH,),
+            remediation="keep serving the same metadata for the whole authorization",
+        ),
+    )
+
+
+def unstated_secret(profile: Profile, connection: Connection) -> bool:
+    """The client holds an issued secret but authenticates with none: the registration
+    response named no method and this client's knob then picks none."""
+    client = connection.client
+    return (
+        profile.registration.unstated_auth_method.value is UnstatedAuthMethod.NONE
+        and client is not None
+        and client.client_secret is not None
+        and client.token_endpoint_auth_method == AuthMethod.NONE
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -25,7 +26,7 @@ from harness.probes.scenarios.journey import Phase, Step
 from harness.profiles import clauses
 from harness.profiles.diagnose import DEGRADED, RFC7591, refused
 from harness.profiles.knobs import RedirectPlan, cimd_usable, oauth_headers, registration_request
-from harness.profiles.model import Profile, RegMethod
+from harness.profiles.model import Profile, RegMethod, UnstatedAuthMethod
 
 
 class ProfileClient(Protocol):
@@ -223,4 +224,16 @@ async def _dcr(
     else:
         label = "registration" if count == 1 else f"registration ({count} concurrent)"
         steps.append(Step(name=label, outcome="ok", exchanges=exchanges))
-    return first.credentials
+    return _as_used(profile, first)
+
+
+def _as_used(profile: Profile, registration: Registration) -> ClientCredentials | None:
+    """The credentials as this client uses them: with no method named in the response, a
+    client whose knob says so authenticates with none, even holding an issued secret."""
+    credentials = registration.credentials
+    document = registration.document or {}
+    unstated = "token_endpoint_auth_method" not in document
+    knob = profile.registration.unstated_auth_method.value
+    if credentials is None or not unstated or knob is not UnstatedAuthMethod.NONE:
+        return credentials
+    return replace(credentials, token_endpoint_auth_method=AuthMethod.NONE)

@@ -24,7 +24,7 @@ from harness.profiles.connect import ProfileClient
 from harness.profiles.connection import Connection
 from harness.profiles.knobs import union_scope
 from harness.profiles.model import Profile, StepUpMode
-from harness.profiles.use import bearer, open_session, safe_tool, tools_of
+from harness.profiles.use import bearer, open_session, recover_from_401, safe_tool, tools_of
 from harness.redact import SecretVault
 
 CONFORMANCE_CIMD_URL = "https://conformance-test.local/client-metadata.json"
@@ -117,20 +117,36 @@ async def _anonymous(sim: Simulation, client: ProfileClient, write: Write) -> Re
 async def _use(sim: Simulation, client: ProfileClient, connection: Connection, write: Write) -> int:
     profile = client.profile
     authorizations = 1
+    recovered = False  # one recovery from a 401 (e.g. a proxy's strip-bearer or expire-token)
     while True:
         authorization = bearer(profile, connection.tokens)
         mcp, steps = await open_session(client, connection, connection.tokens)
         _steps(steps, write)
-        if any(s.outcome == "failed" for s in steps):
+        failed = next((s for s in steps if s.outcome == "failed"), None)
+        got_401 = failed is not None and _is_401(failed)
+        if failed is not None and (recovered or not got_401):
             return 1
-        tool = await _tool(sim, client, mcp, authorization)
-        if tool is None:
-            write("# no tool to call (pass --tool NAME); tools/list succeeded")
-            return 0
-        reply = await mcp.call_tool(tool, {}, authorization)
-        if _succeeded(reply):
-            write(f"# ok: tools/call {tool}")
-            return 0
+        reply = None
+        if failed is None:
+            tool = await _tool(sim, client, mcp, authorization)
+            if tool is None:
+                write("# no tool to call (pass --tool NAME); tools/list succeeded")
+                return 0
+            reply = await mcp.call_tool(tool, {}, authorization)
+            if _succeeded(reply):
+                write(f"# ok: tools/call {tool}")
+                return 0
+            got_401 = reply.response.status == 401
+        if got_401 and not recovered:
+            recovered = True
+            write(f"# 401 for a token this client holds as valid: {profile.refresh.on_401.value}")
+            recovery = await recover_from_401(client, connection)
+            _steps(recovery.steps, write)
+            if recovery.tokens is None:
+                return 1
+            connection = replace(recovery.connection, tokens=recovery.tokens)
+            continue
+        assert reply is not None
         challenged = _insufficient_scope(reply)
         mode = profile.step_up.mode.value
         if challenged is None or mode in {StepUpMode.NONE, StepUpMode.REFRESH_OLD_SCOPE}:
@@ -166,6 +182,10 @@ async def _tool(
         if isinstance(tool, dict) and isinstance(tool.get("name"), str) and not required:
             return str(tool["name"])
     return None
+
+
+def _is_401(step: Step) -> bool:
+    return any(e.response is not None and e.response.status == 401 for e in step.exchanges)
 
 
 def _succeeded(reply: McpReply) -> bool:

@@ -13,9 +13,9 @@ from harness.oauth.tokens import TokenResponse, TokenSet, refresh
 from harness.probes.scenarios.journey import Impact, Phase, Step, impact
 from harness.profiles.connect import ProfileClient
 from harness.profiles.connection import Connection
-from harness.profiles.diagnose import BROKEN, refused
+from harness.profiles.diagnose import BROKEN, DEGRADED, refresh_refused, refused
 from harness.profiles.knobs import oauth_headers
-from harness.profiles.model import BearerUse, Profile
+from harness.profiles.model import BearerUse, On401Recovery, Profile
 from harness.results import Attribution
 
 VERSIONING_2026 = "https://modelcontextprotocol.io/specification/2026-07-28/basic/versioning"
@@ -243,4 +243,62 @@ async def refresh_grant(
         resource=resource,
         scope=scope,
         headers=oauth_headers(pc.profile),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recovery:
+    """What a client did after a 401 for a token it held as valid."""
+
+    steps: tuple[Step, ...]
+    connection: Connection  # the one to go on with: a new one after a new login
+    tokens: TokenSet | None  # None: it did not recover
+
+
+async def recover_from_401(pc: ProfileClient, conn: Connection) -> Recovery:
+    """The refresh grant, or a full new login (`refresh.on_401`; a login too without a refresh
+    token). A login instead of an available refresh grant costs the user a login: degraded."""
+    tokens = conn.tokens
+    refresh_token = tokens.refresh_token if tokens is not None else None
+    mode = pc.profile.refresh.on_401.value
+    if mode is On401Recovery.REFRESH and refresh_token and conn.token_endpoint:
+        refreshed = await refresh_grant(pc, conn, refresh_token)
+        exchanges = (refreshed.response.exchange,)
+        if refreshed.tokens is not None:
+            step = Step(name="refresh after the 401", outcome="ok", exchanges=exchanges)
+            return Recovery(steps=(step,), connection=conn, tokens=refreshed.tokens)
+        found = refresh_refused(pc.profile, Phase.REFRESH, refreshed.error)
+        text = found.reason.text
+        failed = Step(
+            name="refresh after the 401",
+            outcome="failed",
+            detail=text,
+            exchanges=exchanges,
+            impact=found,
+        )
+        return Recovery(steps=(failed,), connection=conn, tokens=None)
+    login = await pc.connect(reuse=conn)
+    steps = list(login.steps)
+    if login.ok and refresh_token and mode is On401Recovery.REAUTHORIZE:
+        steps.append(login_instead_of_refresh(pc.profile))
+    return Recovery(steps=tuple(steps), connection=login, tokens=login.tokens)
+
+
+def login_instead_of_refresh(profile: Profile) -> Step:
+    text = (
+        "this client answers a 401 with a full new login and never tries the refresh token "
+        "it holds: users log in again whenever a token is refused"
+    )
+    return Step(
+        name="a new login instead of the refresh grant",
+        outcome="ok",
+        detail=text,
+        impact=refused(
+            Phase.REFRESH,
+            text,
+            profile=profile,
+            knobs=("refresh.on_401",),
+            verdict=DEGRADED,
+            remediation="nothing server-side; longer-lived access tokens make the logins rarer",
+        ),
     )

@@ -19,8 +19,15 @@ from harness.profiles import clauses, diagnose
 from harness.profiles.connect import ProfileClient
 from harness.profiles.connection import Connection
 from harness.profiles.diagnose import DEGRADED, refused
-from harness.profiles.model import RefreshMode, Unattended
-from harness.profiles.use import bearer, call, open_session, refresh_grant
+from harness.profiles.model import On401Recovery, RefreshMode, Unattended
+from harness.profiles.use import (
+    bearer,
+    call,
+    open_session,
+    recover_from_401,
+    refresh_grant,
+    remaining,
+)
 
 WEEK_S = 7 * 86400
 
@@ -34,7 +41,9 @@ async def refresh_after_expiry(
     assert tokens is not None
     steps: list[Step] = []
     mode = profile.refresh.mode.value
-    if mode is RefreshMode.PROACTIVE and tokens.expires_in is not None:
+    # proactive: by expires_in, so only for a token that expired (a revoked one gets its 401)
+    left = remaining(tokens)
+    if mode is RefreshMode.PROACTIVE and left is not None and left <= 0:
         steps.append(Step(name="refresh before sending (expires_in has passed)", outcome="ok"))
     else:
         reply = await mcp.list_tools(bearer(profile, tokens))
@@ -69,6 +78,8 @@ async def refresh_after_expiry(
             )
             return steps
         steps.append(Step(name="401 for the expired token", outcome="ok", exchanges=exchanges))
+        if profile.refresh.on_401.value is On401Recovery.REAUTHORIZE:
+            return steps + await _login_again(client, connection, mcp)
     if mode is RefreshMode.NEVER:  # the server did its part; the client makes users reconnect
         found = diagnose.never_refreshes(profile, tokens.expires_in)
         steps.append(Step(name="refresh", outcome="failed", detail=found.reason.text, impact=found))
@@ -85,6 +96,20 @@ async def refresh_after_expiry(
     if mode is RefreshMode.ONCE_THEN_STALE and refreshed.tokens is not None:
         steps.append(await _stale(client, connection, tokens.refresh_token, refreshed))
     return steps
+
+
+async def _login_again(client: ProfileClient, connection: Connection, mcp: McpClient) -> list[Step]:
+    """A client that answers the 401 with a new login (`refresh.on_401`), then calls again."""
+    recovery = await recover_from_401(client, connection)
+    steps = list(recovery.steps)
+    if recovery.tokens is None:
+        return steps
+    again = recovery.connection
+    step = await call(client, again, mcp, recovery.tokens, "call after the new login")
+    if step.outcome == "failed":
+        _, opened = await open_session(client, again, recovery.tokens)
+        step = opened[-1]
+    return [*steps, step]
 
 
 async def _refresh(
@@ -104,8 +129,8 @@ async def _refresh(
     refreshed = await refresh_grant(client, connection, refresh_token)
     exchanges = (refreshed.response.exchange,)
     if refreshed.tokens is None:
-        text = f"the refresh grant was refused ({refreshed.error}): users must log in again"
-        found = refused(phase, text, profile=profile, verdict=DEGRADED)
+        found = diagnose.refresh_refused(profile, phase, refreshed.error)
+        text = found.reason.text
         steps.append(
             Step(name=label, outcome="failed", detail=text, exchanges=exchanges, impact=found)
         )

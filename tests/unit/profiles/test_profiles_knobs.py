@@ -131,11 +131,19 @@ def test_registration_bodies_and_auth_methods() -> None:
         PROFILES["mcp-remote"],
         redirect_uris=("http://localhost:3334/oauth/callback",),
         scope=None,
-        metadata=None,
+        metadata=metadata(token_endpoint_auth_methods_supported=["none"]),  # type: ignore[arg-type]
     )
     assert body["client_name"] == "MCP CLI Client"
     assert body["software_id"] == "2e6dc280-f3c3-4e01-99a7-8181dbd1d23d"
     assert body["token_endpoint_auth_method"] == "none"
+    # mcp-remote 0.15.1 (observed 2026-12-02): client_secret_post when none is not advertised
+    basic_only = metadata(token_endpoint_auth_methods_supported=["client_secret_basic"])
+    assert auth_method(PROFILES["mcp-remote"], basic_only) == "client_secret_post"  # type: ignore[arg-type]
+    # the Python SDK 2.3.0 names no method at all (RFC 7591: the AS picks client_secret_basic)
+    python = registration_request(
+        PROFILES["python-sdk"], redirect_uris=("http://127.0.0.1:1/cb",), scope=None, metadata=None
+    )
+    assert "token_endpoint_auth_method" not in python
     spec = registration_request(
         PROFILES["spec-2026-07-28"],
         redirect_uris=("http://127.0.0.1:1/cb",),

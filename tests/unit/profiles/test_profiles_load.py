@@ -9,7 +9,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.profiles.catalogue import builtin_dir, load_profiles, select
-from harness.profiles.load import load_profile, parse_profile
+from harness.profiles.load import OBSERVATION, load_profile, parse_profile
 from harness.profiles.model import PrmSource, ProfileKind, RefreshMode
 
 REQUIRED = {
@@ -42,8 +42,8 @@ def test_every_quirk_names_its_source_and_when(name: str) -> None:
     for path, knob in profile.quirks():
         assert knob.source, path
         assert knob.observed, path
-        for url in knob.source:
-            assert urlsplit(url).scheme == "https", (path, url)
+        for url in knob.source:  # a public URL, or a recorded wire observation
+            assert urlsplit(url).scheme == "https" or OBSERVATION.fullmatch(url), (path, url)
     for issue in profile.known_issues:
         assert issue.source
         assert issue.observed
