@@ -1,0 +1,303 @@
+"""The mitmproxy addon: faults, origin rewriting, the recording, the control API, the report.
+
+    mitmdump -s "$(mcp-auth-harness proxy --addon-path)" --mode reverse:http://127.0.0.1:8000 \
+        --set mcp_faults='expire-token:after=3,rpc=tools/call' --set mcp_out=reports/proxy
+
+Options are declared in `load` and parsed once in `configure`; the hooks are small and keep a
+flow's own state in `flow.metadata[META]`. Child addons (`addons`) run after this one on each
+hook: the quirk replay of `mcp_as_profile`, then the recorder, so what is recorded is what the
+client really received.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mitmproxy import ctx, exceptions, http
+from mitmproxy.addonmanager import Loader
+from mitmproxy.proxy.mode_specs import ReverseMode
+
+from harness.errors import ConfigError
+from harness.exchange import Exchange
+from harness.proxy import actions
+from harness.proxy.console import describe
+from harness.proxy.control import ControlServer
+from harness.proxy.faults import Fault, FaultSet, RequestView, parse_fault
+from harness.proxy.outcome import RunFacts, build_report
+from harness.proxy.record import RawExchange, RawMessage, record
+from harness.proxy.replay import QuirkReplay
+from harness.proxy.rewrite import Rewriter, is_textual, origin
+from harness.redact import SecretVault, fingerprint
+from harness.results import Report
+
+log = logging.getLogger(__name__)
+META = "mcp_auth_harness"
+MAX_EXCHANGES = 100_000  # a long run keeps counting but stops storing
+OnExchange = Callable[[Exchange, Sequence[str]], None]
+OPTIONAL_STR: Any = str | None  # mitmproxy's option types are typing objects, not `type`s
+_NOT_REWRITTEN = frozenset({b"host", b"content-length", b"date"})
+
+
+@dataclass(slots=True, kw_only=True)
+class FlowState:
+    """One flow's own state (flow.metadata[META])."""
+
+    started: float
+    view: RequestView
+    client_url: str
+    request: RawMessage
+    rewriter: Rewriter | None
+    pending: list[Fault] = field(default_factory=list)  # response faults decided on the request
+    fired: list[str] = field(default_factory=list)
+    answered: bool = False  # the proxy made up the response
+
+
+class McpAuthAddon:
+    def __init__(
+        self, on_exchange: Callable[[Exchange, Sequence[str]], None] | None = None
+    ) -> None:
+        self.vault = SecretVault()
+        self.faults = FaultSet(seed=0)
+        self.memory = actions.Memory()
+        self.exchanges: list[Exchange] = []
+        self.flows = 0
+        self.control: ControlServer | None = None
+        self.listen: tuple[str, ...] = ()
+        self.started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.started = time.monotonic()
+        self.out: Path | None = None
+        self.as_profile: str | None = None
+        self.on_exchange = on_exchange
+        self.addons: list[object] = [_Recorder(self)]
+
+    # --- options -------------------------------------------------------------------------
+
+    def load(self, loader: Loader) -> None:
+        loader.add_option(
+            "mcp_faults", Sequence[str], [], "faults to inject, each KIND[:KEY=VALUE,...]"
+        )
+        loader.add_option("mcp_seed", int, 0, "seed of the faults' probabilities (0: random)")
+        loader.add_option(
+            "mcp_control_port", int, 0, "control API port on 127.0.0.1 (0: any free, -1: off)"
+        )
+        loader.add_option(
+            "mcp_as_profile", OPTIONAL_STR, None, "replay a profile's quirks"
+        )
+        loader.add_option("mcp_out", OPTIONAL_STR, None, "write report.json and the others here")
+        loader.add_option("mcp_console", bool, True, "log one MCP/OAuth-aware line per flow")
+
+    def configure(self, updated: set[str]) -> None:
+        options = ctx.options
+        if "mcp_seed" in updated or "mcp_faults" in updated:
+            seed = options.mcp_seed or random.SystemRandom().randrange(1, 2**31)
+            try:
+                specs = [parse_fault(text) for text in _split(options.mcp_faults)]
+            except ConfigError as exc:
+                raise exceptions.OptionsError(str(exc)) from exc  # type: ignore[no-untyped-call]
+            self.faults.clear()
+            self.faults.seed = seed
+            for spec in specs:
+                self.faults.add(spec)
+        if "mcp_as_profile" in updated:
+            self.as_profile = options.mcp_as_profile or None
+            replay: list[object] = [QuirkReplay(self.as_profile)] if self.as_profile else []
+            self.addons[:] = [*replay, self.addons[-1]]
+        if "mcp_out" in updated:
+            self.out = Path(options.mcp_out) if options.mcp_out else None
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def running(self) -> None:
+        self.started = time.monotonic()
+        server = ctx.master.addons.get("proxyserver")  # type: ignore[no-untyped-call]
+        if server is not None:
+            self.listen = tuple(f"{a[0]}:{a[1]}" for a in server.listen_addrs())
+        port = ctx.options.mcp_control_port
+        if port >= 0 and self.control is None:
+            self.control = ControlServer(self.faults, lambda: self.exchanges, port)
+            self.control.start()
+
+    def done(self) -> None:
+        if self.control is not None:
+            self.control.stop()
+        if self.out is not None:
+            from harness.report import render_all
+
+            render_all(self.report(), self.out)
+            log.info("mcp proxy report: %s", self.out / "report.json")
+
+    def report(self) -> Report:
+        modes = list(ctx.options.mode)
+        reverse = [m.removeprefix("reverse:") for m in modes if m.startswith("reverse:")]
+        facts = RunFacts(
+            upstream=reverse[0] if reverse else None,
+            listen=self.listen,
+            mode=",".join(modes),
+            control_url=self.control.url if self.control else None,
+            as_profile=self.as_profile,
+            started_at=self.started_at,
+            duration_s=time.monotonic() - self.started,
+            seed=self.faults.seed,
+        )
+        return build_report(facts, self.exchanges, self.faults.snapshot(include_removed=True))
+
+    # --- hooks ---------------------------------------------------------------------------
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        state = _state_of(flow)
+        flow.metadata[META] = state
+        self.flows += 1
+        if self._still_expired(flow, state):
+            return
+        for fault in self.faults.decide(state.view):
+            if actions.acts_on_response(fault):
+                state.pending.append(fault)
+                continue
+            client_origin = _client_origin(flow)
+            if await actions.act_on_request(fault, flow, state.view, self.memory, client_origin):
+                self._fired(state, fault)
+            if flow.response is not None or flow.error is not None:
+                state.answered = flow.response is not None
+                return
+        if state.rewriter is not None:
+            _rewrite_request(flow.request, state.rewriter)
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        state = flow.metadata.get(META)
+        response = flow.response
+        if response is None or not isinstance(state, FlowState) or state.answered:
+            return
+        if flow.request.method == "GET" and "event-stream" in response.headers.get(
+            "content-type", ""
+        ):
+            # A GET stream may never end: pass it through as it comes (rewritten chunk by chunk).
+            response.stream = state.rewriter.to_client if state.rewriter else True
+
+    async def response(self, flow: http.HTTPFlow) -> None:
+        state = flow.metadata.get(META)
+        response = flow.response
+        if response is None or not isinstance(state, FlowState) or state.answered:
+            return
+        if state.rewriter is not None:
+            _rewrite_response(response, state.rewriter)
+        actions.remember_challenge(self.memory, response)
+        for fault in state.pending:
+            if await actions.act_on_response(fault, flow):
+                self._fired(state, fault)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _still_expired(self, flow: http.HTTPFlow, state: FlowState) -> bool:
+        """A token an expire-token fault expired stays expired while that fault is active."""
+        bearer = state.view.bearer
+        fault = self.memory.expired.get(fingerprint(bearer)) if bearer else None
+        if fault is None or fault.removed:
+            return False
+        flow.response = actions.expired_answer(self.memory, _client_origin(flow), state.view.path)
+        state.answered = True
+        self._fired(state, fault)
+        return True
+
+    def _fired(self, state: FlowState, fault: Fault) -> None:
+        if self.faults.mark_fired(fault):
+            state.fired.append(f"{fault.spec.kind}#{fault.id}")
+
+    def keep(self, exchange: Exchange, fired: Sequence[str]) -> None:
+        if len(self.exchanges) < MAX_EXCHANGES:
+            self.exchanges.append(exchange)
+        if self.on_exchange is not None:
+            self.on_exchange(exchange, fired)
+        elif ctx.options.mcp_console:
+            log.info("%s", describe(exchange, fired))
+
+
+class _Recorder:
+    """The last addon on each flow: the client's request and what the client received."""
+
+    def __init__(self, owner: McpAuthAddon) -> None:
+        self.owner = owner
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        self._record(flow, None)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        self._record(flow, flow.error.msg if flow.error else "connection failed")
+
+    def _record(self, flow: http.HTTPFlow, error: str | None) -> None:
+        state = flow.metadata.pop(META, None)
+        if not isinstance(state, FlowState):
+            return
+        response = flow.response if error is None else None
+        raw = RawExchange(
+            method=state.view.method,
+            url=state.client_url,
+            request=state.request,
+            status=response.status_code if response is not None else None,
+            response=None
+            if response is None
+            else RawMessage(headers=tuple(response.headers.fields), body=_body(response)),
+            error=error,
+            elapsed_s=time.monotonic() - state.started,
+        )
+        self.owner.keep(record(self.owner.vault, raw), state.fired)
+
+
+def _body(message: http.Message) -> bytes:
+    return message.get_content(strict=False) or b""
+
+
+def _state_of(flow: http.HTTPFlow) -> FlowState:
+    request = flow.request
+    mode = flow.client_conn.proxy_mode
+    client_origin = _client_origin(flow)
+    rewriter = None
+    if isinstance(mode, ReverseMode):
+        upstream = origin("https" if mode.scheme == "https" else "http", *mode.address)
+        rewriter = Rewriter(client_origin=client_origin, upstream_origin=upstream)
+        url = client_origin + request.path
+    else:
+        url = request.pretty_url
+    return FlowState(
+        started=time.monotonic(),
+        view=actions.request_view(flow),
+        client_url=url,
+        request=RawMessage(headers=tuple(request.headers.fields), body=_body(request)),
+        rewriter=rewriter,
+    )
+
+
+def _client_origin(flow: http.HTTPFlow) -> str:
+    host, port = flow.client_conn.sockname[:2]
+    return origin("https" if flow.client_conn.tls else "http", host, port)
+
+
+def _rewrite_request(request: http.Request, rewriter: Rewriter) -> None:
+    request.path = rewriter.to_upstream_text(request.path)
+    _rewrite_headers(request.headers, rewriter.to_upstream)
+    if is_textual(request.headers.get("content-type")) and request.raw_content:
+        request.content = rewriter.to_upstream(_body(request))
+
+
+def _rewrite_response(response: http.Response, rewriter: Rewriter) -> None:
+    _rewrite_headers(response.headers, rewriter.to_client)
+    if is_textual(response.headers.get("content-type")) and response.raw_content:
+        response.content = rewriter.to_client(_body(response))
+
+
+def _rewrite_headers(headers: http.Headers, convert: Callable[[bytes], bytes]) -> None:
+    fields = headers.fields
+    rewritten = tuple((k, v if k.lower() in _NOT_REWRITTEN else convert(v)) for k, v in fields)
+    if rewritten != fields:
+        headers.fields = rewritten
+
+
+def _split(texts: Sequence[str]) -> list[str]:
+    """Each option value, split on `;` (so one --set can carry several faults)."""
+    return [part.strip() for text in texts for part in text.split(";") if part.strip()]

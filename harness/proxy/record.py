@@ -1,0 +1,96 @@
+"""A proxied flow as the evidence record the checks judge: the client's view, redacted.
+
+The request is what the client sent (captured before any fault or rewrite touched it), the
+response what the client received. Secrets of both sides are registered in the run's vault
+before either side is redacted, so a token minted in the response is fingerprinted wherever the
+request carried it too. The redaction is the HTTP layer's own (harness.http), not a copy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+
+from harness.exchange import Exchange, RecordedRequest, RecordedResponse
+from harness.http import (
+    _excerpt,
+    _redact_headers,
+    _register_header_secrets,
+    _register_response_secrets,
+)
+from harness.redact import SecretVault
+
+RawHeaders = Sequence[tuple[bytes, bytes]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawMessage:
+    """The bytes of one side of a flow, copied out of mitmproxy."""
+
+    headers: RawHeaders
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawExchange:
+    method: str
+    url: str  # as the client addressed it
+    request: RawMessage
+    status: int | None
+    response: RawMessage | None
+    error: str | None
+    elapsed_s: float
+
+
+def record(vault: SecretVault, raw: RawExchange) -> Exchange:
+    """The redacted Exchange of one flow (registers its secrets in `vault` first)."""
+    request_headers = httpx.Headers(list(raw.request.headers))
+    response_headers = httpx.Headers(list(raw.response.headers)) if raw.response else None
+    _register_header_secrets(vault, request_headers)
+    _register_body_secrets(vault, request_headers.get("content-type"), raw.request.body)
+    vault.add_fields(dict(parse_qsl(urlsplit(raw.url).query)))
+    if raw.status is not None and raw.response is not None and response_headers is not None:
+        # The HTTP layer's registration reads only the status and headers of its response.
+        response = httpx.Response(raw.status, headers=response_headers)
+        _register_response_secrets(vault, response, raw.response.body)
+    recorded_response = None
+    if raw.status is not None and raw.response is not None and response_headers is not None:
+        recorded_response = RecordedResponse(
+            status=raw.status,
+            headers=_redact_headers(vault, response_headers),
+            body_excerpt=_excerpt(vault, raw.response.body, response_headers.get("content-type")),
+        )
+    return Exchange(
+        request=RecordedRequest(
+            method=raw.method,
+            url=vault.redact_url(raw.url),
+            headers=_redact_headers(vault, request_headers),
+            body_excerpt=_excerpt(vault, raw.request.body, request_headers.get("content-type")),
+        ),
+        response=recorded_response,
+        error=vault.redact(raw.error) if raw.error else None,
+        elapsed_s=round(raw.elapsed_s, 4),
+    )
+
+
+def _register_body_secrets(vault: SecretVault, content_type: str | None, body: bytes) -> None:
+    kind = (content_type or "").lower()
+    if not body:
+        return
+    if "x-www-form-urlencoded" in kind:
+        vault.add_fields(dict(parse_qsl(body.decode("utf-8", "replace"))))
+    elif "json" in kind:
+        _register_json(vault, body)
+
+
+def _register_json(vault: SecretVault, body: bytes) -> None:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return
+    if isinstance(parsed, dict):
+        vault.add_fields(parsed)

@@ -1,0 +1,58 @@
+"""Reverse mode's origin rewriting: the client sees the proxy, the server sees itself.
+
+A reverse proxy that forwards OAuth traffic verbatim breaks it: the protected resource metadata
+names the upstream's `resource` and authorization server, so the client either refuses the
+mismatch or talks to the upstream directly and leaves the proxy's view. Like a reverse proxy's
+`ProxyPassReverse`, responses get the upstream origin replaced by the proxy's, and requests
+(`resource=`, `aud`, `redirect_uri` back to a proxied path) get the proxy's replaced by the
+upstream's: plain, percent-encoded and JSON-escaped. Forward (regular) mode rewrites nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+TEXTUAL = ("json", "text/", "x-www-form-urlencoded", "javascript", "xml", "event-stream")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(scheme: str, host: str, port: int) -> str:
+    """`scheme://host[:port]`, the port left out when it is the scheme's default."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}" + ("" if DEFAULT_PORTS.get(scheme) == port else f":{port}")
+
+
+def _forms(text: str) -> tuple[bytes, ...]:
+    return (text.encode(), quote(text, safe="").encode(), text.replace("/", "\\/").encode())
+
+
+@dataclass(frozen=True, slots=True)
+class Rewriter:
+    client_origin: str  # the proxy, as the client reaches it
+    upstream_origin: str
+
+    def to_upstream(self, data: bytes) -> bytes:
+        return _replace(data, _forms(self.client_origin), _forms(self.upstream_origin))
+
+    def to_client(self, data: bytes) -> bytes:
+        return _replace(data, _forms(self.upstream_origin), _forms(self.client_origin))
+
+    def to_upstream_text(self, text: str) -> str:
+        return self.to_upstream(text.encode()).decode()
+
+    def to_client_text(self, text: str) -> str:
+        return self.to_client(text.encode()).decode()
+
+
+def _replace(data: bytes, old: Iterable[bytes], new: Iterable[bytes]) -> bytes:
+    for before, after in zip(old, new, strict=True):
+        if before in data:
+            data = data.replace(before, after)
+    return data
+
+
+def is_textual(content_type: str | None) -> bool:
+    kind = (content_type or "").lower()
+    return any(marker in kind for marker in TEXTUAL)
