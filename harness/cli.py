@@ -37,6 +37,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def add_baseline_options(parser: argparse.ArgumentParser) -> None:
+    """--baseline / --write-baseline (harness.baseline), for every command that judges a target."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="findings listed in FILE do not fail the run; new ones do; fixed ones are listed "
+        "and entries not judged again warn",
+    )
+    group.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="write this run's findings (fail and warn) to FILE as accepted ones",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mcp-auth-harness",
@@ -109,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let a public target's metadata point the harness at private addresses",
     )
+    add_baseline_options(run)
     run.add_argument(
         "-k",
         metavar="EXPR",
@@ -117,10 +134,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     report = commands.add_parser(
-        "report", help="re-render a report.json into HTML, Markdown, JUnit"
+        "report",
+        help="re-render a report.json into HTML, Markdown, JUnit and SARIF",
+        description="Re-render a saved report.json (byte for byte as the run wrote them). "
+        "With --baseline, judge it against a baseline: exit 1 on new findings only.",
     )
     report.add_argument("report_json", metavar="REPORT_JSON", help="a report.json file")
     report.add_argument("--out", metavar="DIR", help="output folder (default: beside the input)")
+    report.add_argument(
+        "--format",
+        metavar="LIST",
+        default="html,md,junit,sarif",
+        help="comma-separated renderings: html, md, junit, sarif (default: all); "
+        "report.json is always written",
+    )
+    report.add_argument("--baseline", metavar="FILE", help="accepted findings (see run)")
+    report.add_argument(
+        "--fail-on",
+        default="must",
+        choices=FAIL_ON,
+        help="with --baseline: exit 1 when new findings reach this level (default: must)",
+    )
 
     commands.add_parser("checks", help="list the built-in checks")
     profiles = commands.add_parser(
@@ -189,9 +223,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 require_clients=args.require_clients,
                 deadline_s=args.deadline,
                 allow_private=args.allow_private,
+                baseline=args.baseline,
+                write_baseline=args.write_baseline,
             )
         if args.command == "report":
-            return _report(Path(args.report_json), Path(args.out) if args.out else None)
+            return _report(args)
         if args.command == "checks":
             return _list_checks()
         if args.command == "profiles":
@@ -214,22 +250,34 @@ def _default_out() -> Path:
     return Path("reports") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _report(path: Path, out: Path | None) -> int:
-    from harness.report import load_report, render_all
+def _report(args: argparse.Namespace) -> int:
+    from harness.baseline import apply_baseline, failing
+    from harness.report import load_report, parse_formats, render_all
 
+    try:
+        formats = parse_formats(args.format)
+    except ValueError as exc:
+        raise ConfigError(f"--format: {exc}") from exc
+    path = Path(args.report_json)
     report = load_report(path)
-    written = render_all(report, out or path.parent)
+    new: tuple[object, ...] = ()
+    if args.baseline:
+        report, found, fixed, stale = apply_baseline(report, args.baseline)
+        new = tuple(failing(found, args.fail_on))
+        print(f"baseline: {len(found)} new, {len(fixed)} fixed, {len(stale)} stale")
+    written = render_all(report, Path(args.out) if args.out else path.parent, formats)
     for kind, file in written.items():
         print(f"{kind}: {file}")
-    return EXIT_OK
+    return EXIT_FINDINGS if new else EXIT_OK
 
 
 def _list_checks() -> int:
-    from harness.checks import ALL_CHECKS
+    from harness.checks import ALL_CHECKS, OBSERVED_CHECKS
 
-    width = max(len(c.id) for c in ALL_CHECKS)
-    for c in ALL_CHECKS:
+    width = max(len(c.id) for c in (*ALL_CHECKS, *OBSERVED_CHECKS))
+    for c in (*ALL_CHECKS, *OBSERVED_CHECKS):
         scope = " (per profile)" if c.per_profile else ""
+        scope += " (observed traffic, proxy)" if c in OBSERVED_CHECKS else ""
         print(f"{c.id:<{width}}  {c.level.value:<6}  {c.severity.value:<8}  {c.title}{scope}")
     return EXIT_OK
 

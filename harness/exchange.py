@@ -35,6 +35,7 @@ class Exchange:
     response: RecordedResponse | None
     error: str | None = None
     elapsed_s: float = 0.0
+    at: float | None = None  # wall-clock time the request was sent (observed traffic's timing)
 
     def summary(self) -> str:
         outcome = self.error if self.response is None else str(self.response.status)

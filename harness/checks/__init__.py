@@ -29,14 +29,14 @@ _ORDER = (
 )
 
 
-def _catalogue() -> tuple[AnyCheck, ...]:
+def _catalogue(kind: str = "CHECKS") -> tuple[AnyCheck, ...]:
     names = sorted(
         (m.name for m in pkgutil.iter_modules(__path__) if m.name != "base"),
         key=lambda name: (_ORDER.index(name) if name in _ORDER else len(_ORDER), name),
     )
     found: list[AnyCheck] = []
     for name in names:
-        found.extend(importlib.import_module(f"{__name__}.{name}").CHECKS)
+        found.extend(getattr(importlib.import_module(f"{__name__}.{name}"), kind, ()))
     ids = [c.id for c in found]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:
@@ -45,6 +45,9 @@ def _catalogue() -> tuple[AnyCheck, ...]:
 
 
 ALL_CHECKS: tuple[AnyCheck, ...] = _catalogue()
+# Checks of real clients' traffic seen through the proxy (`OBSERVED` of a module): never planned
+# by the engine, judged by `harness.proxy.passive`.
+OBSERVED_CHECKS: tuple[AnyCheck, ...] = _catalogue("OBSERVED")
 BY_ID: dict[str, AnyCheck] = {c.id: c for c in ALL_CHECKS}
 
-__all__ = ["ALL_CHECKS", "BY_ID", "AnyCheck", "Check", "Evidence", "check"]
+__all__ = ["ALL_CHECKS", "BY_ID", "OBSERVED_CHECKS", "AnyCheck", "Check", "Evidence", "check"]

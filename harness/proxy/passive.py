@@ -1,14 +1,78 @@
-"""Passive checks over traffic the proxy observed (placeholder; P2 replaces the body)."""
+"""Passive checks over traffic the proxy observed: the clients judged, and the server.
+
+The exchanges are the clients' view (what each client sent, what it got back). They are split by
+client (`harness.traffic.clients`); each client gets every client.* result under the profile
+`observed:<clientInfo name or User-Agent>` and one compatibility entry. The server is judged on
+the exchanges no fault touched (`faulted` lists the positions of the others).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
+from harness.checks import OBSERVED_CHECKS
 from harness.exchange import Exchange
-from harness.results import Compatibility, Result
+from harness.proxy.server_side import judge_server
+from harness.results import Attribution, Compatibility, CompatVerdict, Reason, Result, Verdict
+from harness.traffic import Kind, ObservedClient, clients, read
+
+FINDINGS = frozenset({Verdict.FAIL, Verdict.WARN})
 
 
-def judge_observed(exchanges: Sequence[Exchange]) -> tuple[list[Result], list[Compatibility]]:
+def judge_observed(
+    exchanges: Sequence[Exchange], *, faulted: Collection[int] = ()
+) -> tuple[list[Result], list[Compatibility]]:
     """Judge recorded exchanges; returns the results and one compatibility entry per client."""
-    del exchanges
-    return [], []
+    recorded = tuple(exchanges)
+    results: list[Result] = []
+    entries: list[Compatibility] = []
+    for client in clients(recorded):
+        judged = [check.run(client, profile=client.profile) for check in OBSERVED_CHECKS]
+        results += judged
+        entries.append(compatibility(client, judged))
+    untouched = tuple(o for i, o in enumerate(read(recorded)) if i not in faulted)
+    return judge_server(untouched) + results, entries
+
+
+def compatibility(client: ObservedClient, results: Sequence[Result]) -> Compatibility:
+    """Whether the client got to use the server: broken when no tool call or other MCP request
+    with a token succeeded; degraded when it did but broke or bent a rule on the way."""
+    reasons = tuple(
+        Reason(text=f"{r.check}: {r.message}", attribution=Attribution.CLIENT)
+        for r in results
+        if r.verdict in FINDINGS
+    )
+    used = [o for o in client.of(Kind.MCP) if o.bearer and o.ok]
+    if not used:
+        phase = _stuck_at(client)
+        why = Reason(
+            text=f"no request with a token succeeded; the client got as far as {phase}",
+            # a client that broke a MUST on the way is the likelier cause
+            attribution=Attribution.CLIENT
+            if any(r.verdict is Verdict.FAIL for r in results)
+            else Attribution.SERVER,
+        )
+        return Compatibility(
+            profile=client.profile,
+            verdict=CompatVerdict.BROKEN,
+            phase=phase,
+            reasons=(why, *reasons),
+        )
+    verdict = CompatVerdict.DEGRADED if reasons else CompatVerdict.WORKS
+    return Compatibility(profile=client.profile, verdict=verdict, reasons=reasons)
+
+
+def _stuck_at(client: ObservedClient) -> str:
+    """The last phase of the connection the client reached."""
+    kinds = {o.kind for o in client.observed}
+    issued = any(o.issued("access_token") for o in client.of(Kind.TOKEN))
+    if issued:
+        return "call"
+    for kind, phase in (
+        (Kind.TOKEN, "token"),
+        (Kind.AUTHORIZE, "authorize"),
+        (Kind.REGISTER, "register"),
+    ):
+        if kind in kinds:
+            return phase
+    return "discover"
