@@ -75,6 +75,7 @@ class McpAuthAddon:
         self.out: Path | None = None
         self.as_profile: str | None = None
         self.on_exchange = on_exchange
+        self.last_report: Report | None = None  # built by `done`
         self.addons: list[object] = [_Recorder(self)]
 
     # --- options -------------------------------------------------------------------------
@@ -87,9 +88,7 @@ class McpAuthAddon:
         loader.add_option(
             "mcp_control_port", int, 0, "control API port on 127.0.0.1 (0: any free, -1: off)"
         )
-        loader.add_option(
-            "mcp_as_profile", OPTIONAL_STR, None, "replay a profile's quirks"
-        )
+        loader.add_option("mcp_as_profile", OPTIONAL_STR, None, "replay a profile's quirks")
         loader.add_option("mcp_out", OPTIONAL_STR, None, "write report.json and the others here")
         loader.add_option("mcp_console", bool, True, "log one MCP/OAuth-aware line per flow")
 
@@ -127,10 +126,11 @@ class McpAuthAddon:
     def done(self) -> None:
         if self.control is not None:
             self.control.stop()
+        self.last_report = self.report()
         if self.out is not None:
             from harness.report import render_all
 
-            render_all(self.report(), self.out)
+            render_all(self.last_report, self.out)
             log.info("mcp proxy report: %s", self.out / "report.json")
 
     def report(self) -> Report:

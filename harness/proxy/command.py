@@ -1,15 +1,147 @@
-"""`mcp-auth-harness proxy`: mitmproxy in front of a real server (issue 9, being built)."""
+"""`mcp-auth-harness proxy`: mitmproxy in front of a real server, faults switched at run time,
+a live MCP/OAuth-aware view, and report.json (plus the other formats) when it stops."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.proxy.runner import ProxySettings
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    commands.add_parser("proxy", help="mitmproxy addon in front of a real server (not yet built)")
+    proxy = commands.add_parser(
+        "proxy",
+        help="mitmproxy between a real client and a real server: faults, live view, report",
+        description="Run mitmproxy with the harness addon: in reverse mode in front of "
+        "--upstream (the client connects to --listen), or with --forward as a regular proxy "
+        "for clients that honour HTTPS_PROXY (they must trust ~/.mitmproxy/mitmproxy-ca-cert.pem"
+        ", e.g. SSL_CERT_FILE or NODE_EXTRA_CA_CERTS). Faults can be added and removed while it "
+        "runs through the loopback control API (GET/POST/DELETE /faults). report.json and the "
+        "other formats are written to --out when it stops: after --duration, after --until-idle "
+        "seconds without traffic, or on Ctrl-C/SIGTERM.",
+    )
+    where = proxy.add_mutually_exclusive_group()
+    where.add_argument("--upstream", metavar="URL", help="the MCP endpoint to proxy (reverse)")
+    where.add_argument("--forward", action="store_true", help="regular (forward) proxy mode")
+    where.add_argument(
+        "--addon-path", action="store_true", help="print the script for `mitmdump -s` and exit"
+    )
+    proxy.add_argument(
+        "--listen", metavar="HOST:PORT", default="127.0.0.1:8080", help="default 127.0.0.1:8080"
+    )
+    proxy.add_argument(
+        "--fault",
+        metavar="SPEC",
+        action="append",
+        default=[],
+        help="KIND[:KEY=VALUE,...], repeatable; `--fault list` explains each kind",
+    )
+    proxy.add_argument("--as-profile", metavar="NAME", help="replay this client profile's quirks")
+    proxy.add_argument("--seed", metavar="N", type=int, default=0, help="fault seed (0: random)")
+    proxy.add_argument(
+        "--control-port",
+        metavar="PORT",
+        type=int,
+        default=0,
+        help="control API port on 127.0.0.1 (default: any free one; -1: off)",
+    )
+    proxy.add_argument("--out", metavar="DIR", help="output folder (default: reports/<timestamp>/)")
+    proxy.add_argument("--quiet", action="store_true", help="no live view")
+    stop = proxy.add_mutually_exclusive_group()
+    stop.add_argument("--duration", metavar="S", type=float, help="stop after S seconds")
+    stop.add_argument(
+        "--until-idle", metavar="S", type=float, help="stop after S seconds without a request"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
-    sys.stderr.write("mcp-auth-harness proxy: not available in this version\n")
-    return 2
+    from harness.errors import ConfigError
+
+    if args.addon_path:
+        from harness.proxy import mitm_script
+
+        sys.stdout.write(f"{Path(mitm_script.__file__).resolve()}\n")
+        return 0
+    if "list" in args.fault:
+        from harness.proxy.faults import describe_kinds
+
+        sys.stdout.write(describe_kinds() + "\n")
+        return 0
+    if not args.upstream and not args.forward:
+        raise ConfigError("proxy: give --upstream URL (reverse mode) or --forward")
+    for name in ("duration", "until_idle"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be positive")
+    return _serve(args, _settings(args))
+
+
+def _settings(args: argparse.Namespace) -> ProxySettings:
+    from harness.errors import ConfigError
+    from harness.proxy.runner import ProxySettings
+
+    host, sep, port = args.listen.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ConfigError(f"--listen {args.listen!r}: expected HOST:PORT")
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("reports") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    )
+    return ProxySettings(
+        upstream=None if args.forward else args.upstream,
+        listen_host=host.strip("[]") or "127.0.0.1",
+        listen_port=int(port),
+        faults=tuple(args.fault),
+        seed=args.seed,
+        as_profile=args.as_profile,
+        out=out,
+        control_port=args.control_port,
+        duration_s=args.duration,
+        until_idle_s=args.until_idle,
+    )
+
+
+def _serve(args: argparse.Namespace, settings: ProxySettings) -> int:
+    import asyncio
+    import signal
+    from collections.abc import Sequence
+
+    from rich.console import Console
+
+    from harness.exchange import Exchange
+    from harness.proxy.console import describe
+    from harness.proxy.runner import ProxyInfo, ProxyRun
+    from harness.results import Verdict
+
+    console = Console(stderr=True, highlight=False)
+
+    def show(exchange: Exchange, fired: Sequence[str]) -> None:
+        if not args.quiet:
+            console.print(describe(exchange, fired), markup=False)
+
+    def ready(info: ProxyInfo | None) -> None:
+        if info is None:
+            return
+        upstream = settings.upstream or "forward mode"
+        sys.stdout.write(f"proxy listening: {info.url} -> {upstream}\n")
+        if info.control_url:
+            sys.stdout.write(f"control API: {info.control_url}/faults\n")
+        sys.stdout.flush()
+
+    async def serve() -> int:
+        run = ProxyRun(settings, on_exchange=show)
+        run.on_ready(ready)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, run.stop)
+        report = await run.run()
+        console.print(f"{len(run.addon.exchanges)} flows; report: {settings.out}/report.json")
+        return 1 if any(r.verdict is Verdict.FAIL for r in report.results) else 0
+
+    return asyncio.run(serve())
