@@ -17,12 +17,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from harness.baseline import apply_baseline, load_baseline
+from harness.baseline import write_baseline as write_baseline_file
 from harness.cli import DEFAULT_DEADLINE_S
 from harness.client_gate import parse_required_clients, unmet_clients
 from harness.config import load_config
 from harness.errors import ConfigError
 from harness.profiles.catalogue import load_profiles
 from harness.profiles.catalogue import select as choose
+from harness.report import load_report, render_all
 from harness.results import Result, Verdict
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
@@ -87,11 +90,15 @@ def run_command(
     require_clients: str | None = None,
     deadline_s: float = DEFAULT_DEADLINE_S,
     allow_private: bool = False,
+    baseline: str | None = None,
+    write_baseline: str | None = None,
 ) -> int:
     load_config(config_path)  # configuration errors surface here, before pytest starts
     # and so do unknown or invalid profiles, and required clients the run would not simulate
     simulated = choose(load_profiles(profile_dirs), profiles)
     required = parse_required_clients(require_clients, [p.name for p in simulated])
+    if baseline is not None:
+        load_baseline(baseline)  # a missing or malformed baseline is a usage error, up front
     if deadline_s <= 0:
         raise ConfigError("--deadline must be more than 0 seconds")
     console = Console(stderr=True)
@@ -139,17 +146,23 @@ def run_command(
     if not report_path.exists():
         console.print(f"[magenta]the harness failed (pytest exit {int(code)}); no report written")
         return EXIT_HARNESS
-    return _conclude(console, report_path, fail_on, required)
+    counted = judge_baseline(console, report_path, baseline, write_baseline)
+    return _conclude(console, report_path, fail_on, required, counted)
 
 
 def _conclude(
-    console: Console, report_path: Path, fail_on: str, required: Mapping[str, frozenset[str]]
+    console: Console,
+    report_path: Path,
+    fail_on: str,
+    required: Mapping[str, frozenset[str]],
+    counted: frozenset[tuple[str, str | None]] | None = None,
 ) -> int:
     report = json.loads(report_path.read_text(encoding="utf-8"))
     results = report["results"]
     _print_summary(console, report, results)
     console.print(
-        f"reports: {report_path.parent}/ (report.json, report.html, report.md, junit.xml)"
+        f"reports: {report_path.parent}/ "
+        "(report.json, report.html, report.md, junit.xml, report.sarif)"
     )
     fatal = (report.get("harness") or {}).get("fatal")
     if fatal:
@@ -157,7 +170,9 @@ def _conclude(
         return EXIT_HARNESS
     verdicts = [r["verdict"] for r in results]
     failing = {"must": {"fail"}, "should": {"fail", "warn"}, "none": set()}[fail_on]
-    if any(v in failing for v in verdicts):
+    # with a baseline, only the findings it does not list count
+    judged = [r for r in results if counted is None or (r["check"], r.get("profile")) in counted]
+    if any(r["verdict"] in failing for r in judged):
         return EXIT_FINDINGS
     unmet = unmet_clients(report.get("compatibility") or [], required)
     if unmet:
@@ -209,3 +224,24 @@ def _print_compatibility(console: Console, entries: object) -> None:
             escape(main),
         )
     console.print(table)
+
+
+def judge_baseline(
+    console: Console, report_path: Path, baseline: str | None, write: str | None
+) -> frozenset[tuple[str, str | None]] | None:
+    """Apply --baseline (re-rendering the reports with its section) or --write-baseline; the
+    (check, profile) keys whose findings still count for the exit code, or None: all count."""
+    if write is not None:
+        entries = write_baseline_file(load_report(report_path), write)
+        console.print(f"baseline written: {write} ({len(entries)} accepted findings)")
+        return frozenset()
+    if baseline is None:
+        return None
+    report, new, fixed, stale = apply_baseline(load_report(report_path), baseline)
+    render_all(report, report_path.parent)
+    console.print(f"baseline {baseline}: {len(new)} new, {len(fixed)} fixed, {len(stale)} stale")
+    for entry in fixed:
+        console.print(f"[green]fixed[/] {escape(entry.name)}")
+    for entry in stale:
+        console.print(f"[yellow]stale baseline entry[/] {escape(entry.name)}: not judged again")
+    return frozenset((r.check, r.profile) for r in new)
