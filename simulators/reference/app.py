@@ -95,6 +95,7 @@ def build_apps(config: ReferenceConfig, urls: ReferenceUrls, state: ReferenceSta
             urls,
             config.defects,
             oidc_only=config.oidc_only,
+            oidc_minimal=config.oidc_minimal,
             cimd=config.client_id_metadata_documents,
             registration=config.dynamic_client_registration,
         )

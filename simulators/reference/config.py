@@ -36,6 +36,9 @@ class ReferenceConfig:
     issuer_path: str = ""
     separate_as: bool = False
     oidc_only: bool = False
+    #: openid-configuration as bare RFC 8414 metadata: no jwks_uri nor the other fields OpenID
+    #: Connect Discovery requires (valid RFC 8414; some clients reject it, observed 2026-12-02)
+    oidc_minimal: bool = False
     token_format: Literal["jwt", "opaque"] = "jwt"
     sse_responses: bool = False
     mcp_path: str = "/mcp"

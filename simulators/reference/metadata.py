@@ -130,6 +130,7 @@ def authorization_server_metadata_routes(
     oidc_only: bool,
     cimd: bool = False,
     registration: bool = True,
+    oidc_minimal: bool = False,
 ) -> list[Route]:
     if Defect.AS_METADATA_MISSING in defects:
         return []
@@ -138,5 +139,8 @@ def authorization_server_metadata_routes(
         doc = authorization_server_metadata(urls, defects, cimd=cimd, registration=registration)
         routes += [Route(p, _json(doc), methods=["GET"]) for p in urls.rfc8414_paths()]
     oidc = openid_configuration(urls, defects, cimd=cimd, registration=registration)
+    if oidc_minimal:
+        oidc = authorization_server_metadata(urls, defects, cimd=cimd, registration=registration)
+        del oidc["jwks_uri"]
     routes += [Route(p, _json(oidc), methods=["GET"]) for p in urls.oidc_paths()]
     return routes
