@@ -8,6 +8,7 @@ is the union of the reasons' fixes. No impact at all is `works`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from harness.probes.scenarios.journey import Impact, Journey
 from harness.results import Compatibility, CompatVerdict
@@ -29,6 +30,8 @@ def compatibility(profile: str, journeys: Iterable[Journey]) -> Compatibility:
         profile=profile,
         verdict=worst.verdict,
         phase=worst.phase.value,
-        reasons=tuple(found.reason for found in unique),
+        reasons=tuple(
+            replace(found.reason, phase=found.phase.value, impact=found.verdict) for found in unique
+        ),
         remediation=tuple(remediation),
     )

@@ -98,13 +98,22 @@ class Reason:
     text: str
     attribution: Attribution
     sources: tuple[str, ...] = ()
+    # Where in the client's journey the reason bites, and how badly (the report's grid cells);
+    # written only when known, so older reports and observed clients read the same.
+    phase: str | None = None
+    impact: CompatVerdict | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "text": self.text,
             "attribution": self.attribution.value,
             "sources": list(self.sources),
         }
+        if self.phase is not None:
+            data["phase"] = self.phase
+        if self.impact is not None:
+            data["impact"] = self.impact.value
+        return data
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,6 +145,8 @@ class Compatibility:
                     text=str(r["text"]),
                     attribution=Attribution(str(r["attribution"])),
                     sources=tuple(cast("list[str]", r.get("sources", []))),
+                    phase=cast("str | None", r.get("phase")),
+                    impact=CompatVerdict(str(r["impact"])) if r.get("impact") else None,
                 )
                 for r in reasons
             ),

@@ -111,6 +111,10 @@ def _compat(value: object, where: str) -> None:
         _enum(_required(reason, "attribution", at), Attribution, f"{at}.attribution")
         if "sources" in reason:
             _strings(reason["sources"], f"{at}.sources")
+        if "phase" in reason:
+            _str(reason["phase"], f"{at}.phase", nullable=True)
+        if reason.get("impact") is not None:
+            _enum(reason["impact"], CompatVerdict, f"{at}.impact")
 
 
 def _validate(data: dict[str, object]) -> None:
