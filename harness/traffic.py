@@ -201,8 +201,10 @@ class ObservedClient:
 
 def clients(exchanges: list[Exchange] | tuple[Exchange, ...]) -> tuple[ObservedClient, ...]:
     """The traffic split by client. Exchanges belong together when they share a User-Agent, a
-    `client_id`, or a token (one issued in a response, presented in a later request); a group
-    is named after the clientInfo its initialize request sent, else its User-Agent."""
+    `client_id`, or a token (one issued in a response, presented in a later request); one
+    without a User-Agent belongs with the exchange before it (clients that send none are told
+    apart only by their tokens). A group is named after the clientInfo its initialize request
+    sent, else its User-Agent."""
     observed = read(exchanges)
     parent = list(range(len(observed)))
 
@@ -214,6 +216,8 @@ def clients(exchanges: list[Exchange] | tuple[Exchange, ...]) -> tuple[ObservedC
 
     first_seen: dict[tuple[str, str], int] = {}
     for index, item in enumerate(observed):
+        if index and not item.user_agent:
+            parent[root(index)] = root(index - 1)
         for key in _links(item):
             other = first_seen.setdefault(key, index)
             parent[root(index)] = root(other)

@@ -208,10 +208,18 @@ def no_query_token(ev: ObservedClient) -> str:
 
 
 def _prefix_of(fetched: list[Observed], expected: list[str]) -> Observed | None:
-    """The first fetch, up to the first success, that is not the next URL of `expected`."""
-    for position, item in enumerate(fetched):
-        if position >= len(expected) or item.url != expected[position]:
-            return item
+    """The first fetch, up to the first success, that is not the next untried URL of
+    `expected` (a URL tried again, or listed twice, is no step out of order)."""
+    tried: set[str] = set()
+    position = 0
+    for item in fetched:
+        while position < len(expected) and expected[position] in tried:
+            position += 1
+        if item.url not in tried:
+            if position >= len(expected) or item.url != expected[position]:
+                return item
+            position += 1
+        tried.add(item.url)
         if item.ok:
             return None
     return None
@@ -228,7 +236,7 @@ def _prm_order(ev: ObservedClient, fetched: list[Observed]) -> list[str]:
             break
     mcp = ev.of(Kind.MCP)
     if mcp:
-        order += [u for u in prm_urls(mcp[0].url) if u not in order]
+        order += prm_urls(mcp[0].url)
     return order or [fetched[0].url]
 
 
@@ -375,9 +383,9 @@ def no_retry_storm(ev: ObservedClient) -> str:
 def _allowed(ev: ObservedClient, before: Observed) -> tuple[set[str], str] | None:
     """The scopes a least-privilege client may ask for at `before`, and where they come from."""
     earlier = ev.observed[: ev.observed.index(before)]
-    challenged = [
-        c.scopes for o in earlier if o.status in {401, 403} and (c := o.challenge()) and c.scopes
-    ]
+    # the latest challenge rules (a challenge without scope sends the client to PRM's list)
+    challenges = [c for o in earlier if o.status in {401, 403} and (c := o.challenge())]
+    challenged = [c.scopes for c in challenges[-1:] if c.scopes]
     asked = {
         s for o in earlier if o.kind is Kind.AUTHORIZE for s in o.query.get("scope", "").split()
     }
@@ -385,7 +393,7 @@ def _allowed(ev: ObservedClient, before: Observed) -> tuple[set[str], str] | Non
         return set(challenged[-1]) | asked, "the challenge's scope"
     listed = [s for o in earlier if o.kind is Kind.PRM for s in o.strings("scopes_supported")]
     if listed:
-        return set(listed), "PRM scopes_supported"
+        return set(listed) | asked, "PRM scopes_supported"
     return None
 
 

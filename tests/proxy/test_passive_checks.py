@@ -405,3 +405,25 @@ def test_faulted_exchanges_are_no_evidence_against_the_server() -> None:
     results, _ = judge_observed(forged, faulted={len(forged) - 1})
     server = {r.check: r.verdict for r in results if r.profile is None}
     assert server["rs.invalid-token-challenge"] is Verdict.SKIP
+
+
+def test_the_header_url_and_the_path_suffixed_one_tried_twice_is_in_order() -> None:
+    # the Python SDK through discovery-404: header URL (= path-suffixed) twice, then root
+    root = f"{H}/.well-known/oauth-protected-resource"
+    login = discovery(prm_first=root)
+    misses = [ex("GET", PRM, status=404), ex("GET", PRM, status=404)]
+    assert verdict(
+        good(login=[*misses, *login, authorize(), token()]), "client.discovery-order"
+    ) is (Verdict.PASS)
+
+
+def test_a_later_challenge_without_scope_sends_the_client_to_prm() -> None:
+    # expire-token's challenge names no scope: PRM scopes_supported is the next source
+    use = [
+        rpc("tools/call", TOKEN_A, status=401, www=INVALID),
+        *discovery()[:2],
+        authorize(scope="notes:read notes:write", state="af0ifjsldkjDDDD"),
+        token(issued=TOKEN_B),
+        rpc("tools/call", TOKEN_B),
+    ]
+    assert verdict(good(use=use), "client.scope-minimal") is Verdict.PASS
