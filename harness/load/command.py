@@ -1,15 +1,159 @@
-"""`mcp-auth-harness load`: locust on the auth paths (issue 11, being built)."""
+"""`mcp-auth-harness load`: the options and their bounds, the embedded reference when no
+--target is given, live progress, report.json (a `load` section and `load.*` results) and the
+exit code. Heavy modules are imported only when the command runs; locust only in subprocesses.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ipaddress
+import math
+import subprocess
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+MAX_USERS = 300
+MAX_DURATION_S = 900.0
+MAX_WORKERS = 8
+MAX_REQUESTS = 2_000_000
+DEFAULT_GRACE_MAX_S = 30.0  # the largest documented default reuse window (Okta)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    commands.add_parser("load", help="locust-driven load on the auth paths (not yet built)")
+    load = commands.add_parser(
+        "load",
+        help="locust-driven load on the auth paths with invariants under concurrency "
+        "(default: the embedded reference)",
+        description="Run locust headless in subprocesses against the target's MCP, token, "
+        "registration and discovery endpoints: valid users alone first (the baseline), then "
+        "the whole mix with an invalid-token flood and an expiry herd, while the harness races "
+        "and replays refresh tokens. Writes per-endpoint RPS, p50/p95/p99, failures, a "
+        "per-second series and the load.* invariants to report.json; exits 1 when an "
+        "invariant or a gate fails. Without --target the bundled reference server is started.",
+    )
+    add = load.add_argument
+    add("--target", metavar="URL", help="the MCP endpoint (loopback unless --allow-remote-target)")
+    add("--config", metavar="FILE", help="target configuration (TOML, CONTRACT §2)")
+    add("--users", metavar="N", type=int, default=20, help=f"users (1..{MAX_USERS}, default 20)")
+    add("--spawn-rate", metavar="R", type=float, default=20.0, help="users started a second")
+    add(
+        "--duration",
+        metavar="T",
+        type=float,
+        default=30.0,
+        help=f"seconds of load (1..{MAX_DURATION_S:g}, default 30)",
+    )
+    add(
+        "--mix",
+        metavar="KIND=W,...",
+        default="",
+        help="user kinds and weights: mcp, refresh, invalid, login, register, discovery "
+        "(default mcp=6,invalid=3,refresh=1,login=1,register=1,discovery=1)",
+    )
+    add("--workers", metavar="K", type=int, default=0, help="local locust worker processes")
+    add("--think-ms", metavar="MS", type=float, default=100.0, help="mean pause per user (0: none)")
+    add("--max-requests", metavar="N", type=int, default=500_000, help="stop after N requests")
+    add(
+        "--max-registrations",
+        metavar="N",
+        type=int,
+        default=25,
+        help="registrations the register users may send (default 25)",
+    )
+    add("--race-size", metavar="N", type=int, default=8, help="concurrent refreshes raced")
+    add(
+        "--refresh-grace-max",
+        metavar="S",
+        type=float,
+        default=DEFAULT_GRACE_MAX_S,
+        help="longest reuse window of a rotated-out refresh token not judged a defect "
+        f"(default {DEFAULT_GRACE_MAX_S:g}, Okta's default)",
+    )
+    add("--max-p95-ms", metavar="X", type=float, help="gate: every endpoint's p95 at most X ms")
+    add("--max-fail-ratio", metavar="F", type=float, help="gate: failures/requests at most F")
+    add(
+        "--fail-on",
+        default="must",
+        choices=("must", "should"),
+        help="exit 1 on a MUST invariant's fail (default), or on a SHOULD's warn too",
+    )
+    add("--allow-remote-target", action="store_true", help="allow a non-loopback target")
+    add("--out", metavar="DIR", help="output folder (default: reports/<timestamp>/)")
+
+
+def _validate(args: argparse.Namespace) -> None:
+    from harness.errors import ConfigError
+    from harness.load.mix import parse_mix
+
+    bounds = (
+        ("--users", args.users, 1, MAX_USERS),
+        ("--duration", args.duration, 1, MAX_DURATION_S),
+        ("--workers", args.workers, 0, MAX_WORKERS),
+        ("--max-requests", args.max_requests, 1, MAX_REQUESTS),
+        ("--max-registrations", args.max_registrations, 0, 1000),
+        ("--race-size", args.race_size, 2, 64),
+    )
+    for flag, value, low, high in bounds:
+        if not low <= value <= high:
+            raise ConfigError(f"{flag} {value:g} is outside {low:g}..{high:g}")
+    if args.spawn_rate <= 0 or args.think_ms < 0 or args.refresh_grace_max < 0:
+        raise ConfigError("--spawn-rate must be positive; --think-ms, --refresh-grace-max >= 0")
+    parse_mix(args.mix)
+    if args.target and not args.allow_remote_target and not _loopback(args.target):
+        raise ConfigError(
+            f"--target {args.target}: load goes to loopback targets only; "
+            "pass --allow-remote-target for a server you operate"
+        )
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def main(args: argparse.Namespace) -> int:
-    sys.stderr.write("mcp-auth-harness load: not available in this version\n")
-    return 2
+    _validate(args)
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("reports") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    )
+    # the embedded reference's tokens expire mid-run: the expired class and a natural herd
+    ttl = max(3, math.floor(args.duration * 0.45))
+    with _target(args.target, ("--access-token-ttl", str(ttl))) as url:
+        from harness.load.run import run_load
+
+        return run_load(url, args, out)
+
+
+@contextlib.contextmanager
+def _target(url: str | None, extra: tuple[str, ...]) -> Iterator[str]:
+    """`url`, else the reference server as its own process; its first line names the MCP
+    endpoint, so nothing waits on time."""
+    if url:
+        yield url
+        return
+    command = [sys.executable, "-m", "simulators.reference", *extra]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        if not first.startswith("MCP endpoint:"):
+            from harness.errors import TargetError
+
+            raise TargetError("the embedded reference server did not start")
+        yield first.split(":", 1)[1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -47,6 +47,7 @@ NAMES: Final = (
 )
 EXPIRY_MARGIN_S: Final = 1.0  # refresh this long before `expires_at`
 RETRY_AFTER_MAX_S: Final = 30.0
+TOKEN_ATTEMPTS: Final = 3  # a token request answered 429 is sent again after Retry-After
 GARBAGE: Final = ("x" * 9000, "garbage token", "%%%%", "a.b.c", "Zm9v" * 3)
 
 
@@ -119,6 +120,10 @@ class AuthUser(FastHttpUser):
             else:
                 outcome = "failure"
                 response.failure(f"expected {sorted(expect)}, got {status}")
+                text = response.text if status else str(response.error)
+                rt.tally.note(
+                    "failed:" + name, rt.sample(name, method, url, token, status, text or "")
+                )
             if status >= 500 or status == 0 or (invalid and 200 <= status < 300):
                 kind = "invalid_accepted" if invalid and status < 500 else "server_error"
                 kind = "transport_error" if status == 0 else kind
@@ -169,7 +174,9 @@ class AuthUser(FastHttpUser):
 
     # --- the token endpoint --------------------------------------------------------------
 
-    def token_request(self, name: str, form: dict[str, str]) -> dict[str, object] | None:
+    def token_request(
+        self, name: str, form: dict[str, str], attempt: int = 1
+    ) -> dict[str, object] | None:
         material = self.rt.material
         fields = {**form, **dict(material.auth_form)}
         response = self.call(
@@ -184,6 +191,8 @@ class AuthUser(FastHttpUser):
             },
             data=urlencode(fields),
         )
+        if response.status_code == 429 and attempt < TOKEN_ATTEMPTS:
+            return self.token_request(name, form, attempt + 1)  # call() waits Retry-After
         if response.status_code != 200:
             return None
         try:
@@ -262,8 +271,7 @@ class McpUser(ChainUser):
 
     def on_start(self) -> None:
         super().on_start()
-        if self.chain is not None:
-            self.session = self.initialize(self.chain.access_token)
+        self.session = self.initialize(self.fresh_chain().access_token)
 
     @task
     def tools_list(self) -> None:
