@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from harness.cli import DEFAULT_DEADLINE_S
+from harness.proxy.fixture import mcp_proxy, mcp_proxy_upstream  # noqa: F401 - fixtures
 
 if TYPE_CHECKING:
     from harness.config import Config

@@ -202,7 +202,7 @@ class McpAuthAddon:
             return False
         flow.response = actions.expired_answer(self.memory, _client_origin(flow), state.view.path)
         state.answered = True
-        self._fired(state, fault)
+        state.fired.append(f"{fault.spec.kind}#{fault.id}")  # `fired` counts expirations only
         return True
 
     def _fired(self, state: FlowState, fault: Fault) -> None:

@@ -97,8 +97,9 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="expire-token",
             applies=_with_bearer,
-            summary="answer 401 invalid_token (RFC 6750 challenge with resource_metadata) "
-            "for a bearer token; once expired a token stays expired",
+            summary="answer 401 invalid_token (RFC 6750 challenge with resource_metadata): "
+            "without age=, the token presented when it triggers (times=1 unless given); with "
+            "age=, every token that old. An expired token stays expired; a new one works",
             example="expire-token:age=30  or  expire-token:after=3,rpc=tools/call",
             direction=Direction.REQUEST,
             keys={"age": "only tokens first seen at least this many seconds ago"},
@@ -245,6 +246,8 @@ def _build(kind: Kind, text: str, pairs: dict[str, str]) -> FaultSpec:
     after_s = float(after[:-1]) if after.endswith("s") else 0.0
     after_requests = 0 if after.endswith("s") else int(after)
     times = int(pairs.pop("times")) if "times" in pairs else kind.default_times
+    if kind.name == "expire-token" and times is None and "age" not in pairs:
+        times = 1  # the token in use at the trigger expires; the one the client gets next works
     probability = float(pairs.pop("p", "1"))
     direction = Direction(pairs.pop("dir", kind.direction.value))
     path = pairs.pop("path", kind.default_path or "")

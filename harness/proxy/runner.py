@@ -104,6 +104,7 @@ class ProxyRun:
             await proxy.run()
         finally:
             self._master = None
+            await _close(proxy)
         if self.info is None:
             raise TargetError(
                 f"the proxy could not listen on {settings.listen_host}:{settings.listen_port}"
@@ -150,6 +151,25 @@ class ProxyRun:
         self._arm_idle()  # the event loop's thread: the recorder hook runs there
         if self._on_exchange is not None:
             self._on_exchange(exchange, fired)
+
+
+async def _close(proxy: Any) -> None:
+    """Stop listening and close every open connection. mitmdump leaves that to the process's
+    exit; in-process (a test, the fixture) they would leak, still connected to the upstream."""
+    server = proxy.addons.get("proxyserver")
+    if server is None:
+        return
+    await server.servers.update([])
+    tasks = [
+        io.handler
+        for connection in list(server.connections.values())
+        for io in connection.transports.values()
+        if io.handler is not None
+    ]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=5)
 
 
 class _Ready:
