@@ -79,7 +79,9 @@ def state(ev: ObservedClient) -> str:
     if weak:
         raise CheckFailed(
             expected=f"state of at least {MIN_STATE_CHARS} random characters",
-            actual="; ".join(repr(w.query.get("state")) for w in weak),
+            actual="; ".join(
+                f"state={w.query['state']!r}" if "state" in w.query else "no state" for w in weak
+            ),
             evidence=_shown(weak),
         )
     if len(set(values)) < len(values):
@@ -271,6 +273,15 @@ def discovery_order(ev: ObservedClient) -> str:
             evidence=_shown(prm[: prm.index(off) + 1]),
         )
     issuers = [s for p in prm for s in p.strings("authorization_servers")]
+    if metadata and not any(p.ok for p in prm):
+        raise CheckFailed(
+            expected="the authorization server found through PRM (MCP 2025-06-18 and later)",
+            actual="no PRM document found, then AS metadata at "
+            + metadata[0].url
+            + " (the 2025-03-26 fallback)",
+            evidence=_shown([*prm, metadata[0]]),
+            should=True,
+        )
     if not metadata or not issuers:
         return f"PRM fetched in order ({len(prm)} request(s))"
     candidates = [[u.url for u in as_metadata_urls(issuer)] for issuer in issuers]

@@ -427,3 +427,11 @@ def test_a_later_challenge_without_scope_sends_the_client_to_prm() -> None:
         rpc("tools/call", TOKEN_B),
     ]
     assert verdict(good(use=use), "client.scope-minimal") is Verdict.PASS
+
+
+def test_legacy_fallback_after_prm_misses_warns() -> None:
+    # the TypeScript SDK through discovery-404: the header URL 404s, then origin AS metadata
+    login = [ex("GET", PRM, status=404), *discovery()[1:]]
+    assert verdict(good(login=[*login, authorize(), token()]), "client.discovery-order") is (
+        Verdict.WARN
+    )
