@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
 import math
 import subprocess
 import sys
@@ -111,13 +110,9 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def _loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    from harness.egress import is_loopback_host
+
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -129,29 +124,30 @@ def main(args: argparse.Namespace) -> int:
     )
     # the embedded reference's tokens expire mid-run: the expired class and a natural herd
     ttl = max(3, math.floor(args.duration * 0.45))
-    with _target(args.target, ("--access-token-ttl", str(ttl))) as url:
+    with _target(args.target, ("--access-token-ttl", str(ttl))) as (url, other):
         from harness.load.run import run_load
 
-        return run_load(url, args, out)
+        return run_load(url, args, out, other_resource=other)
 
 
 @contextlib.contextmanager
-def _target(url: str | None, extra: tuple[str, ...]) -> Iterator[str]:
-    """`url`, else the reference server as its own process; its first line names the MCP
-    endpoint, so nothing waits on time."""
+def _target(url: str | None, extra: tuple[str, ...]) -> Iterator[tuple[str, str | None]]:
+    """(`url`, None), else the reference server as its own process with its second resource
+    (for wrong-audience tokens); its first lines name both, so nothing waits on time."""
     if url:
-        yield url
+        yield url, None
         return
     command = [sys.executable, "-m", "simulators.reference", *extra]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
     try:
         assert process.stdout is not None
-        first = process.stdout.readline()
+        first, second = process.stdout.readline(), process.stdout.readline()
         if not first.startswith("MCP endpoint:"):
             from harness.errors import TargetError
 
             raise TargetError("the embedded reference server did not start")
-        yield first.split(":", 1)[1].strip()
+        other = second.split(":", 1)[1].strip() if second.startswith("second MCP") else None
+        yield first.split(":", 1)[1].strip(), other
     finally:
         process.terminate()
         process.wait(timeout=15)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import math
 import tempfile
 import time
@@ -39,12 +40,16 @@ class Probes:
     grace: GraceEvidence | Exception
 
 
-def run_load(url: str, args: argparse.Namespace, out: Path) -> int:
+def run_load(
+    url: str, args: argparse.Namespace, out: Path, *, other_resource: str | None = None
+) -> int:
+    """Run the load against `url`; `other_resource` (the embedded reference's second MCP
+    resource) yields wrong-audience tokens unless the config names one."""
     console = Console(stderr=True)
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     started = time.monotonic()
     try:
-        locust, probes, ctx_offers_dcr = asyncio.run(_run(url, args, console))
+        locust, probes, ctx_offers_dcr = asyncio.run(_run(url, args, console, other_resource))
     except NotApplicable as exc:
         console.print(f"load: cannot run against {url}: {exc}")
         return 3
@@ -75,9 +80,11 @@ def run_load(url: str, args: argparse.Namespace, out: Path) -> int:
 
 
 async def _run(
-    url: str, args: argparse.Namespace, console: Console
+    url: str, args: argparse.Namespace, console: Console, other_resource: str | None
 ) -> tuple[LocustRun, Probes, bool]:
     config = load_config(args.config)
+    if other_resource and not config.other_resource:
+        config = dataclasses.replace(config, other_resource=other_resource)
     mix = parse_mix(args.mix)
     settings = LocustSettings(
         users=args.users,
@@ -270,6 +277,7 @@ def _section(
         "endpoints": tally.endpoints_json(seconds),
         "series": tally.series_json(),
         "outcomes": dict(sorted(tally.outcomes.items())),
+        "samples": {kind: found for kind, found in sorted(tally.samples.items())},
         "gates": gates,
         "refresh_grace": _grace_json(probes.grace),
         "locust": {"exit_codes": list(locust.exit_codes)},
