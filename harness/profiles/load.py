@@ -35,7 +35,9 @@ _TOP_LEVEL = frozenset(
 )
 _SECTION_META = frozenset({"source", "observed", "note"})
 _KNOB_TABLE = frozenset({"value", "source", "observed", "note"})
-_INT_RANGES = MappingProxyType({"per_connect": (1, 3), "max_attempts": (0, 5), "use": (0, 9)})
+_INT_RANGES = MappingProxyType(
+    {"per_connect": (1, 3), "max_attempts": (0, 5), "use": (0, 9), "sessions": (1, 3)}
+)
 OBSERVATION = re.compile(r"observed \d{4}-\d{2}-\d{2}, \S.*")
 
 

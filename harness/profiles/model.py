@@ -289,6 +289,7 @@ class ResourceKnobs:
 class TokenUseKnobs:
     bearer: Knob[BearerUse] = knob(BearerUse.ALWAYS)
     redeems_code: Knob[bool] = knob(True)  # False: the code reaches the client, /token never
+    sessions: Knob[int] = knob(1)  # MCP sessions opened with each token; the last one is used
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

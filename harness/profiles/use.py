@@ -142,11 +142,16 @@ async def open_session(
         )
         pc.fallback_version = ProtocolVersion.V2025_11_25  # the newest handshake revision
         mcp = pc.mcp()
-    initialized = await mcp.initialize(authorization)
-    step = reply_step(pc, conn, "initialize", initialized, tokens)
-    steps.append(step)
-    if step.outcome == "failed":
-        return mcp, steps
+    count = pc.profile.token_use.sessions.value
+    for number in range(1, count + 1):
+        if number > 1:
+            mcp = pc.mcp()  # another session with the same token (`token_use.sessions`)
+        initialized = await mcp.initialize(authorization)
+        label = "initialize" if count == 1 else f"initialize (session {number} of {count})"
+        step = reply_step(pc, conn, label, initialized, tokens)
+        steps.append(step)
+        if step.outcome == "failed":
+            return mcp, steps
     listed = await mcp.list_tools(authorization)
     steps.append(reply_step(pc, conn, "tools/list", listed, tokens))
     return mcp, steps

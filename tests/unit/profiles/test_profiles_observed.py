@@ -197,3 +197,12 @@ def test_every_new_knob_defaults_to_the_spec_behaviour() -> None:
     assert not baseline.discovery.oidc_required_fields.value
     assert not baseline.discovery.rediscover_before_token.value
     assert baseline.identity.probe_protocol_version.value == ""
+
+
+def test_mcp_remote_opens_two_sessions_with_one_token(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _simulate(capsys, "mcp-remote", ReferenceConfig())
+    assert out.startswith("exit 0"), out
+    assert "✓ initialize (session 1 of 2)" in out
+    assert "✓ initialize (session 2 of 2)" in out
+    assert out.count("mcp-session-id:") >= 2, out  # two sessions were handed out
+    assert "session 1 of" not in _simulate(capsys, "spec-2025-11-25", ReferenceConfig())
