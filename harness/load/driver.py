@@ -19,7 +19,7 @@ from typing import Final
 from harness.errors import HarnessError
 from harness.load.material import MATERIAL_ENV, RESULTS_ENV
 from harness.load.mix import MIX_ENV
-from harness.load.runtime import PROGRESS_PREFIX
+from harness.load.names import PROGRESS_PREFIX
 from harness.load.stats import Tally
 from harness.redact import SecretVault
 

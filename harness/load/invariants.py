@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from harness.errors import NotApplicable
-from harness.load.probes import PROVIDER_DEFAULTS, GraceEvidence, RaceEvidence
-from harness.load.stats import Histogram, Tally
-from harness.load.users import (
+from harness.load.names import (
     INVALID_KINDS,
     MCP_TOOLS,
     REFRESH_EXPIRY,
@@ -19,6 +17,8 @@ from harness.load.users import (
     REGISTER,
     invalid_name,
 )
+from harness.load.probes import PROVIDER_DEFAULTS, GraceEvidence, RaceEvidence
+from harness.load.stats import Histogram, Tally
 from harness.results import Level, Result, Severity, Verdict
 
 COST_SLACK_MS: Final = 2.0  # rejecting may cost this much more than serving (timer noise)
@@ -159,16 +159,17 @@ def judge_race(evidence: RaceEvidence, grace: GraceEvidence | None) -> Result:
             "(load.refresh-grace measures it)",
             exchanges,
         )
-    if evidence.live_families < 2:
+    if evidence.families < 2:
         return RACE.result(
             Verdict.PASS,
-            f"{tallied}; only {evidence.live_families} of the {won} families stayed live",
+            f"{tallied}; every winner got the same rotated-in refresh token (one family)",
             exchanges,
         )
     return RACE.result(
         Verdict.FAIL,
-        f"{tallied}: {evidence.live_families} live token families from one refresh token, "
-        "although a sequential replay is refused: a check-then-act race in rotation",
+        f"{tallied}: {evidence.families} token families from one refresh token "
+        f"({evidence.live_families} still live after the race), although a sequential replay "
+        "is refused: a check-then-act race in rotation",
         exchanges,
     )
 

@@ -34,6 +34,7 @@ class RaceAnswer:
 class RaceEvidence:
     size: int
     answers: tuple[RaceAnswer, ...]
+    families: int  # distinct refresh tokens handed to the winners
     live_families: int  # distinct winners' access tokens the MCP server still accepts
     rotated: bool  # the winners got a refresh token other than the one presented
     checks: tuple[Exchange, ...]  # the MCP calls that tested the winners' tokens
@@ -136,6 +137,7 @@ async def refresh_race(ctx: LoadContext, size: int) -> RaceEvidence:
     return RaceEvidence(
         size=size,
         answers=answers,
+        families=len({t.refresh_token for t in winners}),
         live_families=sum(1 for ok, _ in checked if ok),
         rotated=rotated,
         checks=tuple(e for _, e in checked),

@@ -23,10 +23,10 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness.load.material import MATERIAL_ENV, RESULTS_ENV, Material, TokenMaterial
+from harness.load.names import PROGRESS_PREFIX
 from harness.load.stats import Tally
 from harness.redact import SecretVault, fingerprint
 
-PROGRESS_PREFIX: Final = "MCP-LOAD-PROGRESS "
 HERD_WINDOW_S: Final = 2.0  # the refresh storm's phase after the herd instant
 TARGET_ENV: Final = "MCP_LOAD_TARGET"
 REPORT_KEY: Final = "mcp_auth_harness"

@@ -22,37 +22,25 @@ from locust import task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
 
+from harness.load.names import (
+    AUTHORIZE,
+    CODE,
+    MCP_INIT,
+    MCP_TOOLS,
+    NAMES,
+    REFRESH,
+    REFRESH_EXPIRY,
+    REFRESH_HERD,
+    REGISTER,
+    invalid_name,
+)
 from harness.load.runtime import Chain, LoadRuntime, runtime_of
 from harness.oauth.pkce import new_pkce
 
-MCP_TOOLS: Final = "mcp: tools/list"
-MCP_INIT: Final = "mcp: initialize"
-REFRESH: Final = "token: refresh"
-REFRESH_HERD: Final = "token: refresh (herd)"
-REFRESH_EXPIRY: Final = "token: refresh (expiry)"
-AUTHORIZE: Final = "oauth: authorize"
-CODE: Final = "token: code"
-REGISTER: Final = "register"
-INVALID_KINDS: Final = ("garbage", "random-kid", "expired", "wrong-audience")
-NAMES: Final = (
-    MCP_INIT,
-    MCP_TOOLS,
-    REFRESH,
-    REFRESH_HERD,
-    REFRESH_EXPIRY,
-    AUTHORIZE,
-    CODE,
-    REGISTER,
-    *(f"mcp: invalid token ({kind})" for kind in INVALID_KINDS),
-)
 EXPIRY_MARGIN_S: Final = 1.0  # refresh this long before `expires_at`
 RETRY_AFTER_MAX_S: Final = 30.0
 TOKEN_ATTEMPTS: Final = 3  # a token request answered 429 is sent again after Retry-After
 GARBAGE: Final = ("x" * 9000, "garbage token", "%%%%", "a.b.c", "Zm9v" * 3)
-
-
-def invalid_name(kind: str) -> str:
-    return f"mcp: invalid token ({kind})"
 
 
 def _retry_after(value: str | None) -> float:
@@ -87,11 +75,12 @@ class AuthUser(FastHttpUser):
         expect: frozenset[int],
         *,
         token: str | None = None,
-        invalid: bool = False,
+        refused: frozenset[int] | None = None,
         headers: dict[str, str] | None = None,
         **body: Any,
     ) -> Any:
-        """Send one request and classify its answer; returns the response."""
+        """Send one request and classify its answer; returns the response. `refused`: the
+        statuses that mean an invalid token was not served (anything else below 500 was)."""
         rt = self.rt
         if rt.stopped:
             raise StopUser()
@@ -124,8 +113,9 @@ class AuthUser(FastHttpUser):
                 rt.tally.note(
                     "failed:" + name, rt.sample(name, method, url, token, status, text or "")
                 )
-            if status >= 500 or status == 0 or (invalid and 200 <= status < 300):
-                kind = "invalid_accepted" if invalid and status < 500 else "server_error"
+            served = refused is not None and 0 < status < 500 and status not in {*refused, 429}
+            if status >= 500 or status == 0 or served:
+                kind = "invalid_accepted" if served else "server_error"
                 kind = "transport_error" if status == 0 else kind
                 text = response.text if status else str(response.error)
                 rt.tally.note(kind, rt.sample(name, method, url, token, status, text or ""))
@@ -154,12 +144,15 @@ class AuthUser(FastHttpUser):
             message["params"] = params
         return json.dumps(message)
 
-    def initialize(self, token: str) -> str | None:
+    def initialize_body(self) -> str:
         params: dict[str, object] = {
             "protocolVersion": self.rt.material.protocol_version,
             "capabilities": {},
             "clientInfo": {"name": "mcp-auth-harness-load", "version": "1"},
         }
+        return self.rpc("initialize", params)
+
+    def initialize(self, token: str) -> str | None:
         response = self.call(
             "POST",
             self.rt.material.mcp_url,
@@ -167,7 +160,7 @@ class AuthUser(FastHttpUser):
             frozenset({200}),
             token=token,
             headers=self.mcp_headers(),
-            data=self.rpc("initialize", params),
+            data=self.initialize_body(),
         )
         session = response.headers.get("mcp-session-id") if response.status_code == 200 else None
         return str(session) if session else None
@@ -300,7 +293,8 @@ class RefreshUser(ChainUser):
 
 
 class InvalidTokenUser(AuthUser):
-    """The flood: garbage, random-`kid`, expired and wrong-audience tokens; each must get 401."""
+    """The flood: garbage, random-`kid`, expired and wrong-audience tokens in an initialize
+    request; each must be refused (401; 400 also for a malformed one)."""
 
     weight = 3
     turn = 0
@@ -326,15 +320,17 @@ class InvalidTokenUser(AuthUser):
         if found is None:
             return
         kind, token = found
+        # initialize needs no session: a served invalid token gets 200, not a session error
+        malformed = kind == "garbage"  # RFC 6750 §3.1 lets a malformed request get 400
         self.call(
             "POST",
             self.rt.material.mcp_url,
             invalid_name(kind),
-            frozenset({401}),
+            frozenset({400, 401}) if malformed else frozenset({401}),
             token=token,
-            invalid=True,
+            refused=frozenset({400, 401, 403}) if malformed else frozenset({401, 403}),
             headers=self.mcp_headers(),
-            data=self.rpc("tools/list"),
+            data=self.initialize_body(),
         )
 
 
@@ -449,6 +445,8 @@ def _random_kid(token: str) -> str | None:
     encoded = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
     return ".".join((encoded, parts[1], parts[2]))
 
+
+__all__ = ["NAMES", "AuthUser", "ChainUser"]
 
 USER_CLASSES: Final = {
     "mcp": McpUser,

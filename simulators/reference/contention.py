@@ -22,7 +22,7 @@ from simulators.reference.defects import Defect
 from simulators.reference.models import token_digest
 
 #: `refresh-race`: the storage round trip between reading the refresh token and rotating it
-RACE_WINDOW_S: Final = 0.05
+RACE_WINDOW_S: Final = 0.25
 #: `refresh-storm-503`: concurrent refreshes the token store serves, and how long each holds it
 STORM_LIMIT: Final = 4
 STORM_HOLD_S: Final = 0.05

@@ -1,0 +1,147 @@
+"""`mcp-auth-harness load` end to end: real locust subprocesses against the real reference.
+
+Each invariant fails (or, for a SHOULD, warns) against its matching reference defect and passes
+on the correct server; several defects share one run to keep the suite short (each defect
+breaks one invariant only, so the verdicts stay attributable).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.cli import main
+from simulators.reference import ReferenceConfig, ReferenceServer, parse_defects
+
+SHORT_TTL_S = 3  # tokens expire mid-run: the expired class and a natural herd
+
+
+def _load(
+    tmp_path: Path,
+    defects: list[str],
+    *extra: str,
+    register_rate_limit: int | None = None,
+) -> tuple[int, dict[str, object]]:
+    config = ReferenceConfig(
+        defects=parse_defects(defects),
+        access_token_ttl=SHORT_TTL_S,
+        register_rate_limit=register_rate_limit,
+    )
+    with ReferenceServer(config) as server:
+        argv = ["load", "--target", server.mcp_url, "--duration", "8", "--out", str(tmp_path)]
+        code = main([*argv, *extra])
+    return code, json.loads((tmp_path / "report.json").read_text())
+
+
+def _verdicts(report: dict[str, object]) -> dict[str, str]:
+    results = report["results"]
+    assert isinstance(results, list)
+    return {r["check"]: r["verdict"] for r in results}
+
+
+def test_correct_server_with_two_workers(tmp_path: Path) -> None:
+    """The CI run: 8 s, two local worker processes, bounded users and requests."""
+    code, report = _load(
+        tmp_path,
+        [],
+        "--workers",
+        "2",
+        "--users",
+        "16",
+        "--mix",
+        "mcp=6,invalid=4,refresh=1,login=1,register=2,discovery=1",
+        "--max-requests",
+        "20000",
+        "--max-fail-ratio",
+        "0.01",
+        register_rate_limit=6,
+    )
+    verdicts = _verdicts(report)
+    assert verdicts == {
+        "load.refresh-race": "pass",
+        "load.refresh-grace": "pass",
+        "load.expiry-herd": "pass",
+        "load.no-invalid-accepted": "pass",
+        "load.no-5xx": "pass",
+        "load.rejection-cost": "pass",
+        "load.flood-isolation": "pass",
+        "load.registration-limited": "pass",
+    }, json.dumps(report["results"], indent=1)
+    assert code == 0
+    load = report["load"]
+    assert isinstance(load, dict)
+    assert load["settings"]["workers"] == 2
+    assert load["gates"] == [
+        {"gate": "max-fail-ratio", "limit": 0.01, "actual": 0.0, "passed": True}
+    ]
+    tools = load["endpoints"]["mcp: tools/list"]
+    assert tools["requests"] > 50
+    assert tools["p50_ms"] <= tools["p95_ms"] <= tools["p99_ms"]
+    assert load["endpoints"]["register"]["rate_limited"] > 0  # 429s counted apart
+    assert load["endpoints"]["register"]["failures"] == 0
+    series = load["series"]
+    assert len(series) >= 6
+    assert {"t", "rps", "p50_ms", "p95_ms", "p99_ms", "failures"} <= set(series[0])
+    text = (tmp_path / "report.json").read_text()
+    assert "eyJ" not in text  # no JWT (access token) in any output
+
+
+def test_race_expired_and_garbage_defects(tmp_path: Path) -> None:
+    code, report = _load(
+        tmp_path,
+        ["refresh-race", "expired-accepted", "garbage-token-500"],
+        "--users",
+        "12",
+        "--mix",
+        "mcp=4,invalid=6",
+    )
+    verdicts = _verdicts(report)
+    assert verdicts["load.refresh-race"] == "fail"
+    assert verdicts["load.no-invalid-accepted"] == "fail"
+    assert verdicts["load.no-5xx"] == "fail"
+    assert verdicts["load.refresh-grace"] == "pass"  # sequential replays are still refused
+    assert code == 1
+    race = next(r for r in report["results"] if r["check"] == "load.refresh-race")
+    assert "token families from one refresh token" in race["message"]
+    assert race["evidence"]
+    accepted = next(r for r in report["results"] if r["check"] == "load.no-invalid-accepted")
+    assert accepted["evidence"][0]["name"] == "mcp: invalid token (expired)"
+    assert accepted["evidence"][0]["request"]["token"].startswith("sha256:")
+
+
+def test_reuse_and_invalid_token_cost_defects(tmp_path: Path) -> None:
+    code, report = _load(
+        tmp_path,
+        ["refresh-reuse-accepted", "invalid-token-cost"],
+        "--users",
+        "18",
+        "--mix",
+        "mcp=3,invalid=6,register=1",
+        "--refresh-grace-max",
+        "2",
+        "--fail-on",
+        "should",
+    )
+    verdicts = _verdicts(report)
+    assert verdicts["load.refresh-grace"] == "fail"
+    assert verdicts["load.rejection-cost"] == "warn"
+    assert verdicts["load.flood-isolation"] == "warn"
+    assert verdicts["load.no-invalid-accepted"] == "pass"
+    assert code == 1
+    cost = next(r for r in report["results"] if r["check"] == "load.rejection-cost")
+    assert "random-kid" in cost["message"]
+
+
+def test_refresh_storm_defect(tmp_path: Path) -> None:
+    code, report = _load(
+        tmp_path, ["refresh-storm-503"], "--users", "12", "--mix", "mcp=1", "--think-ms", "50"
+    )
+    verdicts = _verdicts(report)
+    assert verdicts["load.expiry-herd"] == "fail"
+    assert verdicts["load.no-5xx"] == "fail"
+    assert verdicts["load.no-invalid-accepted"] == "skip"  # no invalid traffic in this mix
+    assert code == 1
+
+
+def test_remote_target_refused_without_flag(capsys: object) -> None:
+    assert main(["load", "--target", "https://mcp.example.com/mcp"]) == 2
