@@ -166,13 +166,20 @@ class PropertyFailed(Exception):
     """A violated property: what was expected, what happened, and the exchanges showing it."""
 
     def __init__(
-        self, prop: str, message: str, exchanges: Sequence[Exchange], *, kind: str = ""
+        self,
+        prop: str,
+        message: str,
+        exchanges: Sequence[Exchange],
+        *,
+        kind: str = "",
+        steps: Sequence[dict[str, object]] = (),
     ) -> None:
         super().__init__(f"{prop}: {message}")
         self.prop = prop
         self.message = message
         self.exchanges = tuple(exchanges)
         self.kind = kind
+        self.steps = tuple(steps)  # the state machine's rules up to the violation
 
 
 REGISTRATION_ERRORS: Final = frozenset(

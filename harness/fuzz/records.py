@@ -22,7 +22,8 @@ class FailureRecord:
     curl: tuple[str, ...]
     exchanges: tuple[dict[str, object], ...]
     seed: int
-    status: str = "open"  # after --replay: fixed, failing
+    status: str = "open"  # after --replay: fixed, failing, inconclusive
+    context: dict[str, str] = field(default_factory=dict)  # the run's values `input` is relative to
 
     @property
     def check(self) -> str:
@@ -40,6 +41,7 @@ class FailureRecord:
             "evidence": list(self.exchanges),
             "seed": self.seed,
             "status": self.status,
+            "context": dict(self.context),
         }
 
 

@@ -26,6 +26,7 @@ from harness.fuzz.strategies import Mutation
 
 MAX_FAILURES_PER_AREA = 6
 SHRINK_GRACE_S = 15.0
+STATEFUL_STEP_COUNT = 12
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +46,8 @@ class FuzzSettings:
             "intrusive": self.intrusive,
             "deadline": None,
             "hypothesis_database": None,
+            "derandomize": False,  # the seed drives every area, the state machine included
+            "stateful_step_count": STATEFUL_STEP_COUNT,
         }
 
 
@@ -114,7 +117,7 @@ def run_area(
             break
         found, mutation = failure
         ctx.masked.add((found.prop, found.kind))
-        outcome.failures.append(_record(ctx, name, found, mutation, options.seed))
+        outcome.failures.append(record(ctx, name, found, mutation.to_json(), options.seed))
         if time.monotonic() > end:
             break
     outcome.duration_s = time.monotonic() - started
@@ -174,19 +177,22 @@ def _search(
     return None
 
 
-def _record(
-    ctx: FuzzContext, area: str, exc: PropertyFailed, mutation: Mutation, seed_value: int
+def record(
+    ctx: FuzzContext, area: str, exc: PropertyFailed, shrunk: dict[str, object], seed_value: int
 ) -> FailureRecord:
+    """The failure as report.json keeps it: `shrunk` is the mutation (or the state machine's
+    steps), kept with the run's own values it was relative to so --replay can rebase it."""
     vault = ctx.run.http.vault
     return FailureRecord(
         area=area,
         prop=exc.prop,
-        kind=exc.kind or mutation.kind,
+        kind=exc.kind or str(shrunk.get("kind", "")),
         message=vault.redact(exc.message),
-        input=redacted(vault, mutation.to_json()),
+        input=redacted(vault, shrunk),
         curl=curl_chain(exc.exchanges),
         exchanges=tuple(e.to_json() for e in exc.exchanges),
         seed=seed_value,
+        context={"redirect_uri": ctx.redirect_uri, "attacker": ctx.canary.origin},
     )
 
 
@@ -244,29 +250,31 @@ def run_state(
         if found is None:
             break
         ctx.masked.add((found.prop, "*"))
-        outcome.failures.append(_record(ctx, "state", found, _STEPS, options.seed))
+        outcome.failures.append(record(ctx, "state", found, steps_input(found), options.seed))
     late = recheck(ctx, pending)
     if late is not None:
-        outcome.failures.append(_record(ctx, "state", late, _STEPS, options.seed))
+        outcome.failures.append(record(ctx, "state", late, steps_input(late), options.seed))
     outcome.duration_s = time.monotonic() - started
     return outcome
 
 
-_STEPS = Mutation("steps", "state", None, "the shrunk rule sequence; see the curl chain")
+def steps_input(found: PropertyFailed) -> dict[str, object]:
+    """The state machine's shrunk input: the rules (and their drawn arguments) in order."""
+    return {"kind": found.kind, "steps": list(found.steps)}
 
 
 def _run_machine(machine: type[RuleBasedStateMachine], options: FuzzSettings) -> None:
     run_state_machine_as_test(
-        machine,
+        seed(options.seed)(machine),
         settings=settings(
             max_examples=options.max_examples,
-            stateful_step_count=12,
+            stateful_step_count=STATEFUL_STEP_COUNT,
             deadline=None,
             database=None,
             report_multiple_bugs=False,
             suppress_health_check=list(HealthCheck),
             verbosity=Verbosity.quiet,
             print_blob=False,
-            derandomize=True,
+            derandomize=False,
         ),
     )

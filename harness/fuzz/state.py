@@ -8,6 +8,7 @@ re-tried once the window has passed (at the end of the area) instead of failing 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -55,6 +56,7 @@ class Pending:
     token: str = field(repr=False)
     rotated_at: float
     exchanges: tuple[Exchange, ...]
+    steps: tuple[dict[str, object], ...] = ()  # the rules that led here
 
 
 def machine_for(
@@ -74,10 +76,16 @@ def machine_for(
             self.codes: list[_Code] = []
             self.grants: list[_Grant] = []
             self.rotates = False  # the AS was seen issuing a new refresh token on refresh
+            self.steps: list[dict[str, object]] = []  # the rules run so far, for the record
+
+        def _step(self, name: str, **args: object) -> None:
+            self.steps.append({"rule": name, "args": args})
 
         def _fail(self, prop: str, message: str, exchanges: tuple[Exchange, ...]) -> None:
             if ctx.judged(prop, "state"):
-                failure = PropertyFailed(prop, message, exchanges, kind="state")
+                failure = PropertyFailed(
+                    prop, message, exchanges, kind="state", steps=tuple(self.steps)
+                )
                 seen(failure)
                 raise failure
 
@@ -89,6 +97,7 @@ def machine_for(
 
         @rule(who=st.integers(0, 1))
         def authorize(self, who: int) -> None:
+            self._step("authorize", who=who)
             client = clients[who % len(clients)]
             request = authorization_request(ctx.run, ctx.setup, client)
             navigation = ctx.call(_navigate(ctx, request))
@@ -98,6 +107,7 @@ def machine_for(
         @precondition(lambda self: self.codes)
         @rule(i=_pick)
         def redeem(self, i: int) -> None:
+            self._step("redeem", i=i)
             code = self.codes[i % len(self.codes)]
             answer = self._call(
                 redeem(ctx.run, ctx.setup, clients[code.client], code.request, code.code)
@@ -116,6 +126,7 @@ def machine_for(
         @precondition(lambda self: self.codes and len(clients) > 1)
         @rule(i=_pick)
         def redeem_as_other_client(self, i: int) -> None:
+            self._step("redeem_as_other_client", i=i)
             code = self.codes[i % len(self.codes)]
             other = clients[(code.client + 1) % len(clients)]
             answer = self._call(redeem(ctx.run, ctx.setup, other, code.request, code.code))
@@ -133,6 +144,7 @@ def machine_for(
         @precondition(lambda self: self._refreshable())
         @rule(i=_pick, wider=st.booleans())
         def refresh(self, i: int, wider: bool) -> None:
+            self._step("refresh", i=i, wider=wider)
             grants = self._refreshable()
             grant = grants[i % len(grants)]
             old = grant.tokens.refresh_token or ""
@@ -149,10 +161,10 @@ def machine_for(
                 )
             )
             new = answer.tokens
+            judged["scope-never-widens"] += wider  # a refused wider request held it too
             if new is None:
                 return
             stated = set((new.scope or "").split())
-            judged["scope-never-widens"] += wider
             if granted and not stated <= granted:
                 self._fail(
                     "scope-never-widens",
@@ -168,6 +180,7 @@ def machine_for(
         @precondition(lambda self: self.rotates and any(g.rotated_out for g in self.grants))
         @rule(i=_pick)
         def reuse_rotated_refresh(self, i: int) -> None:
+            self._step("reuse_rotated_refresh", i=i)
             grants = [g for g in self.grants if g.rotated_out]
             grant = grants[i % len(grants)]
             token, rotated_at = grant.rotated_out[0]
@@ -198,12 +211,14 @@ def machine_for(
                         token=token,
                         rotated_at=rotated_at,
                         exchanges=(answer.response.exchange,),
+                        steps=tuple(self.steps),
                     )
                 )
 
         @precondition(lambda self: self._refreshable() and len(clients) > 1)
         @rule(i=_pick)
         def refresh_as_other_client(self, i: int) -> None:
+            self._step("refresh_as_other_client", i=i)
             grants = self._refreshable()
             grant = grants[i % len(grants)]
             other = clients[(grant.client + 1) % len(clients)]
@@ -227,6 +242,7 @@ def machine_for(
         @precondition(lambda self: bool(self.grants) and _can_revoke(ctx))
         @rule(i=_pick)
         def revoke(self, i: int) -> None:
+            self._step("revoke", i=i)
             grant = self.grants[i % len(self.grants)]
             endpoints = ctx.setup.discovery.endpoints
             assert endpoints is not None
@@ -241,34 +257,48 @@ def machine_for(
                 )
             )
             grant.revoked = grant.revoked or outcome.ok
+            if grant.revoked:  # judged at once, as well as by any later `call`
+                self._judge_revoked(grant)
 
-        @precondition(lambda self: self.grants)
-        @rule(i=_pick)
-        def call(self, i: int) -> None:
-            grant = self.grants[i % len(self.grants)]
+        def _judge_revoked(self, grant: _Grant) -> None:
             try:
                 response = ctx.call(
                     McpProbe(ctx.run).send(authorization=grant.tokens.authorization)
                 )
             except TargetError as exc:
                 raise NotExercised(str(exc)) from exc
-            judged["revoked-dead"] += grant.revoked
-            if grant.revoked and 200 <= response.status < 300:
+            judged["revoked-dead"] += 1
+            if 200 <= response.status < 300:
                 self._fail(
                     "revoked-dead",
                     f"a revoked access token got HTTP {response.status}",
                     (response.exchange,),
                 )
 
+        @precondition(lambda self: self.grants)
+        @rule(i=_pick)
+        def call(self, i: int) -> None:
+            self._step("call", i=i)
+            grant = self.grants[i % len(self.grants)]
+            if grant.revoked:
+                self._judge_revoked(grant)
+                return
+            try:
+                ctx.call(McpProbe(ctx.run).send(authorization=grant.tokens.authorization))
+            except TargetError as exc:
+                raise NotExercised(str(exc)) from exc
+
     return OAuthLifecycle
 
 
 def recheck(ctx: FuzzContext, pending: list[Pending]) -> PropertyFailed | None:
-    """Re-try rotated-out refresh tokens that worked inside the grace window, once it passed."""
+    """Re-try rotated-out refresh tokens that worked inside the grace window, once it passed
+    (waiting out the rest of the window: no response can tell that a window ended)."""
     for item in pending:
+        if not ctx.judged("refresh-rotation", "state"):
+            return None
+        ctx.call(asyncio.sleep(max(0.0, item.rotated_at + GRACE_S + 0.05 - time.monotonic())))
         elapsed = time.monotonic() - item.rotated_at
-        if elapsed <= GRACE_S:
-            continue
         answer = ctx.call(
             refresh(
                 ctx.run.http,
@@ -284,6 +314,7 @@ def recheck(ctx: FuzzContext, pending: list[Pending]) -> PropertyFailed | None:
                 f"a rotated-out refresh token still worked {elapsed:.1f} s after rotation",
                 (*item.exchanges, answer.response.exchange),
                 kind="state.refresh-reuse",
+                steps=item.steps,
             )
     return None
 
