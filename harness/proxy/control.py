@@ -32,7 +32,9 @@ class ControlServer:
     def __init__(
         self, faults: FaultSet, exchanges: Callable[[], Sequence[Exchange]], port: int = 0
     ) -> None:
-        handler = type("_Handler", (_Handler,), {"faults": faults, "exchanges": exchanges})
+        handler = type(
+            "_Handler", (_Handler,), {"faults": faults, "exchanges": staticmethod(exchanges)}
+        )
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
