@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,7 @@ class McpAuthAddon:
         self.faults = FaultSet(seed=0)
         self.memory = actions.Memory()
         self.exchanges: list[Exchange] = []
+        self.faulted: set[int] = set()  # positions in `exchanges` a fault acted on
         self.flows = 0
         self.control: ControlServer | None = None
         self.listen: tuple[str, ...] = ()
@@ -146,7 +147,14 @@ class McpAuthAddon:
             duration_s=time.monotonic() - self.started,
             seed=self.faults.seed,
         )
-        return build_report(facts, self.exchanges, self.faults.snapshot(include_removed=True))
+        replay = next((a for a in self.addons if isinstance(a, QuirkReplay)), None)
+        return build_report(
+            facts,
+            self.exchanges,
+            self.faults.snapshot(include_removed=True),
+            faulted=self.faulted,
+            replay=replay.to_json() if replay else None,
+        )
 
     # --- hooks ---------------------------------------------------------------------------
 
@@ -211,6 +219,8 @@ class McpAuthAddon:
 
     def keep(self, exchange: Exchange, fired: Sequence[str]) -> None:
         if len(self.exchanges) < MAX_EXCHANGES:
+            if fired:  # a fault's doing is no evidence about the server (passive checks)
+                self.faulted.add(len(self.exchanges))
             self.exchanges.append(exchange)
         if self.on_exchange is not None:
             self.on_exchange(exchange, fired)
@@ -246,7 +256,8 @@ class _Recorder:
             error=error,
             elapsed_s=time.monotonic() - state.started,
         )
-        self.owner.keep(record(self.owner.vault, raw), state.fired)
+        exchange = replace(record(self.owner.vault, raw), at=time.time() - raw.elapsed_s)
+        self.owner.keep(exchange, state.fired)
 
 
 def _body(message: http.Message) -> bytes:

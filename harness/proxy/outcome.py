@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from harness import __version__
@@ -25,9 +25,14 @@ class RunFacts:
 
 
 def build_report(
-    facts: RunFacts, exchanges: Sequence[Exchange], faults: list[dict[str, object]]
+    facts: RunFacts,
+    exchanges: Sequence[Exchange],
+    faults: list[dict[str, object]],
+    *,
+    faulted: Collection[int] = (),
+    replay: dict[str, object] | None = None,
 ) -> Report:
-    results, compatibility = judge_observed(exchanges)
+    results, compatibility = judge_observed(exchanges, faulted=faulted)
     statuses = Counter(str(e.response.status) for e in exchanges if e.response is not None)
     section: dict[str, object] = {
         "upstream": facts.upstream,
@@ -35,6 +40,7 @@ def build_report(
         "mode": facts.mode,
         "control_url": facts.control_url,
         "as_profile": facts.as_profile,
+        **({"replay": replay} if replay is not None else {}),
         "faults": faults,
         "counts": {
             "flows": len(exchanges),

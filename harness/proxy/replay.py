@@ -23,6 +23,7 @@ real client; the responses show how the server took the replayed requests. Secre
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from harness.profiles.model import (
 QUIRKS_META = "mcp_quirks"
 OFFLINE_ACCESS = "offline_access"
 TOKEN_GRANTS = frozenset({"authorization_code", "refresh_token"})
+MAX_APPLIED = 10_000  # a long run keeps rewriting but stops listing
 
 
 @dataclass(slots=True, kw_only=True)
@@ -95,19 +97,23 @@ class QuirkReplay:
         ]
         if changes:
             flow.metadata[QUIRKS_META] = [f"{a.knob}: {a.change}" for a in changes]
-            self.applied += changes
+            self.applied += changes[: MAX_APPLIED - len(self.applied)]
 
     def response(self, flow: http.HTTPFlow) -> None:
         learn(self.seen, flow.request, flow.response)
 
     def to_json(self) -> dict[str, object]:
-        """What the replay did, for the report's proxy section."""
-        quirks = [path for path, knob in self.profile.quirks()]
+        """What the replay did, for the report's proxy section: each rewrite once, counted."""
+        counts = Counter((a.knob, a.change) for a in self.applied)
+        first: dict[tuple[str, str], str] = {}
+        for a in self.applied:
+            first.setdefault((a.knob, a.change), a.request)
         return {
             "profile": self.profile.name,
-            "quirks": quirks,
+            "quirks": [path for path, _ in self.profile.quirks()],
             "applied": [
-                {"knob": a.knob, "request": a.request, "change": a.change} for a in self.applied
+                {"knob": knob, "change": change, "first": first[knob, change], "count": n}
+                for (knob, change), n in counts.items()
             ],
         }
 
