@@ -102,6 +102,60 @@ def finding_groups(results: Iterable[Result]) -> list[FindingGroup]:
     return groups
 
 
+ISSUE_VERDICTS = (Verdict.FAIL, Verdict.WARN)  # findings about the target (errors are not)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AreaGroup:
+    """The results of one check-id prefix, in contract order: failures before warnings."""
+
+    prefix: str
+    results: tuple[Result, ...]
+
+
+def _by_area(results: Iterable[Result]) -> list[AreaGroup]:
+    listed = list(results)
+    prefixes = sorted({check_prefix(r.check) for r in listed}, key=_prefix_rank)
+    verdict_rank = {verdict: rank for rank, verdict in enumerate(Verdict)}
+    return [
+        AreaGroup(
+            prefix=prefix,
+            results=tuple(
+                sorted(
+                    (r for r in listed if check_prefix(r.check) == prefix),
+                    key=lambda r: verdict_rank[r.verdict],
+                )
+            ),
+        )
+        for prefix in prefixes
+    ]
+
+
+def severity_groups(results: Iterable[Result]) -> list[tuple[Severity, list[AreaGroup]]]:
+    """Failures and warnings by severity (most severe first), then by area."""
+    issues = [r for r in results if r.verdict in ISSUE_VERDICTS]
+    return [
+        (severity, _by_area(r for r in issues if r.severity is severity))
+        for severity in Severity
+        if any(r.severity is severity for r in issues)
+    ]
+
+
+def error_groups(results: Iterable[Result]) -> list[AreaGroup]:
+    """The checks that could not be judged, by area."""
+    return _by_area(r for r in results if r.verdict is Verdict.ERROR)
+
+
+def severity_counts(report: Report) -> list[tuple[str, int, int, int]]:
+    """(severity, fail, warn, error) for every severity, most severe first."""
+    rows = []
+    for severity in Severity:
+        of = [r.verdict for r in report.results if r.severity is severity]
+        counts = (of.count(Verdict.FAIL), of.count(Verdict.WARN), of.count(Verdict.ERROR))
+        rows.append((severity.value, *counts))
+    return rows
+
+
 def main_reason(entry: Compatibility) -> Reason | None:
     return entry.reasons[0] if entry.reasons else None
 

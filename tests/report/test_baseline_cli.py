@@ -62,6 +62,11 @@ def test_baseline_round_trip(tmp_path: Path) -> None:
     assert names(section["fixed"]) == {"rs.wrong-scheme"}
     assert section["new"] == []
     assert section["stale"] == []
+    html = (tmp_path / "fixed" / "report.html").read_text(encoding="utf-8")
+    fixed_part = html[html.index("Changes since the baseline") : html.index('id="findings"')]
+    assert "Fixed since the baseline" in fixed_part
+    assert "rs.wrong-scheme" in fixed_part
+    assert "in the baseline</span>" in html
 
     # A new defect fails the run even with the baseline.
     code, report = against(
