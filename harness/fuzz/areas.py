@@ -137,10 +137,11 @@ async def _authorize(ctx: FuzzContext, m: fs.Mutation) -> frozenset[str]:
     if len(ctx.canary.hits) > hits and ctx.judged("redirect-uri-not-fetched", m.kind):
         hit = ctx.canary.hits[-1].describe()
         _fail("redirect-uri-not-fetched", f"the canary was requested ({hit})", exchanges, m)
+    # the navigation ended: either at a landing judged below, or refused with no redirect at all
+    judged.add("redirect-registered-only")
     landing = navigation.landing
     if landing is None:
         return frozenset(judged)
-    judged.add("redirect-registered-only")
     where = urlsplit(landing)._replace(query="", fragment="").geturl()
     if not landing_allowed(landing, ctx.redirect_uri) and ctx.judged(
         "redirect-registered-only", m.kind

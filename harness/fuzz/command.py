@@ -13,6 +13,11 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.fuzz.replay import SavedFailure
+    from harness.results import Verdict
 
 AREA_NAMES = ("authorize", "token", "register", "bearer", "state")
 
@@ -42,6 +47,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="also send inputs that create state (registrations beyond the cap)",
     )
+    fuzz.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="re-run the failures a saved report.json (or failures list) holds, with fresh codes "
+        "and tokens; one is fixed only after 3 clean replays",
+    )
     fuzz.add_argument("--out", metavar="DIR", help="output folder (default: reports/<timestamp>/)")
 
 
@@ -60,8 +71,62 @@ def main(args: argparse.Namespace) -> int:
         if args.out
         else Path("reports") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     )
+    if args.replay:
+        from harness.fuzz.replay import load_failures
+
+        failures = load_failures(Path(args.replay))
+        with _target(args.target) as url:
+            return _replay(url, failures, args, seed, out)
     with _target(args.target) as url:
         return _fuzz(url, areas, args, seed, out)
+
+
+def _replay(
+    url: str, failures: list[SavedFailure], args: argparse.Namespace, seed: int, out: Path
+) -> int:
+    from rich.console import Console
+
+    from harness import __version__
+    from harness.fuzz.replay import CLEAN_REPLAYS, results, run_replay
+    from harness.report import render_all
+    from harness.results import Report
+
+    console = Console(stderr=True)
+    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = time.monotonic()
+    replayed = run_replay(url, failures, seed)
+    checks = tuple(results(replayed))
+    report = Report(
+        tool_version=__version__,
+        target_url=url,
+        spec_revision=None,
+        started_at=started_at,
+        duration_s=time.monotonic() - started,
+        seed=seed,
+        results=checks,
+        extra={
+            "fuzz": {
+                "settings": {"replay": str(args.replay), "clean_replays": CLEAN_REPLAYS},
+                "replay": [r.to_json() for r in replayed],
+            }
+        },
+    )
+    render_all(report, out)
+    for item in replayed:
+        line = f"{item.saved.check} [{item.saved.kind}]: {item.status} ({item.message})"
+        console.print(line, markup=False, highlight=False)
+        if item.curl:
+            console.print("    " + "\n    ".join(item.curl), markup=False, highlight=False)
+    console.print(f"report: {out}/report.json")
+    return _exit_code({r.verdict for r in checks})
+
+
+def _exit_code(verdicts: set[Verdict]) -> int:
+    from harness.results import Verdict
+
+    if Verdict.FAIL in verdicts:
+        return 1
+    return 3 if Verdict.ERROR in verdicts else 0
 
 
 def _fuzz(url: str, areas: tuple[str, ...], args: argparse.Namespace, seed: int, out: Path) -> int:
@@ -71,7 +136,7 @@ def _fuzz(url: str, areas: tuple[str, ...], args: argparse.Namespace, seed: int,
     from harness import __version__
     from harness.fuzz.runner import FuzzSettings, run_fuzz
     from harness.report import render_all
-    from harness.results import Report, Verdict
+    from harness.results import Report
 
     console = Console(stderr=True)
     options = FuzzSettings(
@@ -118,10 +183,7 @@ def _fuzz(url: str, areas: tuple[str, ...], args: argparse.Namespace, seed: int,
             console.print(f"  [red]{failure.check}[/] [{failure.kind}] {failure.message}")
             console.print("    " + "\n    ".join(failure.curl), markup=False, highlight=False)
     console.print(f"seed {seed}; report: {out}/report.json")
-    verdicts = {r.verdict for r in results}
-    if Verdict.FAIL in verdicts:
-        return 1
-    return 3 if Verdict.ERROR in verdicts else 0
+    return _exit_code({r.verdict for r in results})
 
 
 @contextlib.contextmanager
