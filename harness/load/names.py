@@ -17,6 +17,20 @@ INVALID_KINDS: Final = ("garbage", "random-kid", "expired", "wrong-audience")
 PROGRESS_PREFIX: Final = "MCP-LOAD-PROGRESS "  # a JSON line a second on the master's stdout
 
 
+def initialize_request(protocol_version: str) -> dict[str, object]:
+    """The JSON-RPC initialize every load user and probe sends (it needs no session)."""
+    return {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": protocol_version,
+            "capabilities": {},
+            "clientInfo": {"name": "mcp-auth-harness-load", "version": "1"},
+        },
+    }
+
+
 def invalid_name(kind: str) -> str:
     return f"mcp: invalid token ({kind})"
 

@@ -13,6 +13,8 @@ from typing import Final
 
 from harness.errors import HarnessError, NotApplicable
 from harness.exchange import Exchange
+from harness.http import Response
+from harness.load.names import initialize_request
 from harness.load.prepare import PROTOCOL_VERSION, LoadContext
 from harness.oauth.tokens import TokenResponse, TokenSet, refresh
 
@@ -74,28 +76,23 @@ def _classify(response: TokenResponse) -> str:
     return "other"
 
 
-async def mcp_accepts(ctx: LoadContext, access_token: str) -> tuple[bool, Exchange]:
-    """Whether the MCP endpoint serves `access_token` (an initialize request)."""
+async def mcp_initialize(ctx: LoadContext, access_token: str) -> Response:
+    """An initialize request to the MCP endpoint with `access_token`."""
     ctx.run.http.vault.add(access_token)
-    body = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": PROTOCOL_VERSION,
-            "capabilities": {},
-            "clientInfo": {"name": "mcp-auth-harness-load", "version": "1"},
-        },
-    }
-    response = await ctx.run.http.request(
+    return await ctx.run.http.request(
         "POST",
         ctx.run.target.mcp_url,
         headers={
             "authorization": f"Bearer {access_token}",
             "accept": "application/json, text/event-stream",
         },
-        json_body=body,
+        json_body=initialize_request(PROTOCOL_VERSION),
     )
+
+
+async def mcp_accepts(ctx: LoadContext, access_token: str) -> tuple[bool, Exchange]:
+    """Whether the MCP endpoint serves `access_token`."""
+    response = await mcp_initialize(ctx, access_token)
     return response.status == 200, response.exchange
 
 

@@ -10,7 +10,6 @@ its `Retry-After` is honoured before that request is sent again.
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 import time
@@ -22,6 +21,7 @@ from locust import task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
 
+from harness.load.forge import GARBAGE, random_kid
 from harness.load.names import (
     AUTHORIZE,
     CODE,
@@ -32,6 +32,7 @@ from harness.load.names import (
     REFRESH_EXPIRY,
     REFRESH_HERD,
     REGISTER,
+    initialize_request,
     invalid_name,
 )
 from harness.load.runtime import Chain, LoadRuntime, runtime_of
@@ -40,7 +41,6 @@ from harness.oauth.pkce import new_pkce
 EXPIRY_MARGIN_S: Final = 1.0  # refresh this long before `expires_at`
 RETRY_AFTER_MAX_S: Final = 30.0
 TOKEN_ATTEMPTS: Final = 3  # a token request answered 429 is sent again after Retry-After
-GARBAGE: Final = ("x" * 9000, "garbage token", "%%%%", "a.b.c", "Zm9v" * 3)
 
 
 def _retry_after(value: str | None) -> float:
@@ -145,12 +145,7 @@ class AuthUser(FastHttpUser):
         return json.dumps(message)
 
     def initialize_body(self) -> str:
-        params: dict[str, object] = {
-            "protocolVersion": self.rt.material.protocol_version,
-            "capabilities": {},
-            "clientInfo": {"name": "mcp-auth-harness-load", "version": "1"},
-        }
-        return self.rpc("initialize", params)
+        return json.dumps(initialize_request(self.rt.material.protocol_version))
 
     def initialize(self, token: str) -> str | None:
         response = self.call(
@@ -302,7 +297,7 @@ class InvalidTokenUser(AuthUser):
     def _token(self) -> tuple[str, str] | None:
         material = self.rt.material
         options: list[tuple[str, str]] = [("garbage", GARBAGE[self.turn % len(GARBAGE)])]
-        forged = _random_kid(material.tokens[0].access_token) if material.tokens else None
+        forged = random_kid(material.tokens[0].access_token) if material.tokens else None
         if forged:
             options.append(("random-kid", forged))
         now = time.time()
@@ -428,22 +423,6 @@ def _json_object(text: str | None) -> dict[str, object]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def _random_kid(token: str) -> str | None:
-    """`token` with a fresh random `kid` in its header: a JWT no key of the server verifies."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
-    except ValueError:
-        return None
-    if not isinstance(header, dict):
-        return None
-    header["kid"] = secrets.token_hex(8)
-    encoded = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
-    return ".".join((encoded, parts[1], parts[2]))
 
 
 __all__ = ["NAMES", "AuthUser", "ChainUser"]
