@@ -92,19 +92,34 @@ class AreaOutcome:
                 verdict, evidence, reproduce = Verdict.PASS, (), None
                 message = f"held for {self.judged[pid]} {self.area} examples"
             out.append(
-                Result(
-                    check=f"fuzz.{self.area}.{pid}",
-                    title=prop.title,
-                    level=prop.level,
-                    severity=prop.severity,
-                    verdict=verdict,
-                    message=message,
-                    spec_refs=prop.refs,
-                    evidence=evidence,
-                    reproduce=reproduce,
+                property_result(
+                    f"fuzz.{self.area}.{pid}", pid, verdict, message, evidence, reproduce
                 )
             )
         return out
+
+
+def property_result(
+    check: str,
+    pid: str,
+    verdict: Verdict,
+    message: str,
+    evidence: tuple[dict[str, object], ...] = (),
+    reproduce: str | None = None,
+) -> Result:
+    """The `fuzz.<area>.<property>` result, titled and referenced from the property."""
+    prop = PROPERTIES[pid]
+    return Result(
+        check=check,
+        title=prop.title,
+        level=prop.level,
+        severity=prop.severity,
+        verdict=verdict,
+        message=message,
+        spec_refs=prop.refs,
+        evidence=evidence,
+        reproduce=reproduce,
+    )
 
 
 def redacted(vault: SecretVault, value: object) -> object:

@@ -24,7 +24,7 @@ from harness.errors import ConfigError, NotApplicable, TargetError
 from harness.fuzz.areas import AREAS, NotExercised
 from harness.fuzz.context import FuzzContext, open_context
 from harness.fuzz.properties import PROPERTIES, PropertyFailed
-from harness.fuzz.records import curl_chain
+from harness.fuzz.records import curl_chain, property_result
 from harness.fuzz.state import Pending, machine_for, recheck
 from harness.fuzz.strategies import Mutation
 from harness.results import Level, Result, Verdict
@@ -247,16 +247,6 @@ def results(replayed: list[Replayed]) -> list[Result]:
             verdict, evidence, reproduce = Verdict.SKIP, (), None
             message = next(i.message for i in items if i.status != "fixed")
         out.append(
-            Result(
-                check=check,
-                title=prop.title,
-                level=prop.level,
-                severity=prop.severity,
-                verdict=verdict,
-                message=message,
-                spec_refs=prop.refs,
-                evidence=evidence,
-                reproduce=reproduce,
-            )
+            property_result(check, items[0].saved.prop, verdict, message, evidence, reproduce)
         )
     return out
