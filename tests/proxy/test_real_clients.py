@@ -90,9 +90,9 @@ CLIENTS = {
 }
 
 
-def run_client(command: list[str], url: str) -> list[dict[str, object]]:
+def run_client(command: list[str], url: str, *, calls: int = CALLS) -> list[dict[str, object]]:
     done = subprocess.run(  # noqa: S603 - our own interop scripts
-        [*command, url, "--calls", str(CALLS)],
+        [*command, url, "--calls", str(calls)],
         capture_output=True,
         text=True,
         timeout=90,
