@@ -7,9 +7,16 @@ than any backtick run inside them.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-
+from harness.report.markdown_extra import (
+    MAX_CHARS,
+    baseline_lines,
+    clients_line,
+    fuzz_lines,
+    grid_lines,
+    load_lines,
+    truncate,
+)
+from harness.report.mdtext import cell, code, fenced, inline, table
 from harness.report.view import (
     VERDICT_HEADINGS,
     FindingGroup,
@@ -18,48 +25,14 @@ from harness.report.view import (
     exchanges,
     finding_groups,
     main_reason,
-    printable,
     spec_revision_text,
     summary_text,
 )
 from harness.results import Compatibility, Report, Result
 
+__all__ = ["cell", "code", "fenced", "inline", "render_markdown"]
+
 MAX_EVIDENCE_SHOWN = 2
-_NEWLINES = re.compile(r"\r\n|\r|\n")
-_BACKTICKS = re.compile(r"`+")
-
-
-def inline(text: str) -> str:
-    """Text safe in a paragraph or list item: no raw HTML, line breaks kept as `<br>`."""
-    return _NEWLINES.sub("<br>", printable(text).replace("<", "&lt;"))
-
-
-def cell(text: str) -> str:
-    """Text safe in a table cell: as `inline`, with `|` escaped."""
-    return inline(text).replace("|", "\\|")
-
-
-def code(text: str) -> str:
-    """An inline code span that survives backticks and line breaks in `text`."""
-    flat = _NEWLINES.sub(" ", printable(text))
-    longest = max((len(run) for run in _BACKTICKS.findall(flat)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"
-
-
-def fenced(text: str, lang: str = "") -> str:
-    """A fenced code block whose fence is longer than any backtick run in `text`."""
-    text = printable(text)
-    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{lang}\n{text.rstrip()}\n{fence}"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
 
 
 def _head(report: Report) -> list[str]:
@@ -74,6 +47,7 @@ def _head(report: Report) -> list[str]:
         f"- **Tool:** mcp-auth-harness {inline(report.tool_version)}",
         "",
         f"**Summary:** {summary_text(report)}",
+        *clients_line(report),
     ]
 
 
@@ -109,7 +83,8 @@ def _compatibility(report: Report) -> list[str]:
         return []
     header = ("profile", "verdict", "phase", "main reason (attribution)")
     lines = ["", "## Compatibility", ""]
-    lines += _table(header, [_matrix_row(entry) for entry in report.compatibility])
+    lines += table(header, [_matrix_row(entry) for entry in report.compatibility])
+    lines += grid_lines(report)
     for entry in report.compatibility:
         lines += _profile_details(entry)
     return lines
@@ -166,13 +141,17 @@ def _all_results(report: Report) -> list[str]:
         )
         for r in report.results
     ]
-    return lines + _table(("check", "profile", "verdict", "message"), rows)
+    return lines + table(("check", "profile", "verdict", "message"), rows)
 
 
-def render_markdown(report: Report) -> str:
-    """The whole report as GitHub-flavoured Markdown, ending in a newline."""
+def render_markdown(report: Report, limit: int = MAX_CHARS) -> str:
+    """The whole report as GitHub-flavoured Markdown, ending in a newline; at most `limit`
+    characters (a pull-request comment's size), cut between blocks with a note saying so."""
     lines = _head(report)
+    lines += baseline_lines(report)
     lines += _compatibility(report)
     lines += _findings(finding_groups(report.results))
+    lines += fuzz_lines(report)
+    lines += load_lines(report)
     lines += _all_results(report)
-    return "\n".join(lines) + "\n"
+    return truncate(lines, limit)
