@@ -55,13 +55,14 @@ def _rule(
 
 
 def _rules(results: Iterable[Result]) -> list[dict[str, object]]:
-    from harness.checks import ALL_CHECKS  # the catalogue: every rule, in contract order
+    from harness.checks import ALL_CHECKS, OBSERVED_CHECKS  # every rule, in contract order
 
+    catalogue = (*ALL_CHECKS, *OBSERVED_CHECKS)
     rules = [
         _rule(c.id, c.title, c.level, c.severity, c.refs, (c.judge.__doc__ or "").strip())
-        for c in ALL_CHECKS
+        for c in catalogue
     ]
-    known = {c.id for c in ALL_CHECKS}
+    known = {c.id for c in catalogue}
     for result in results:
         if result.check not in known:
             known.add(result.check)
