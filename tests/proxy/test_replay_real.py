@@ -141,3 +141,26 @@ def test_claude_code_presents_the_rotated_refresh_token_again(
     assert refused is not None
     assert "invalid_grant" in refused.body_excerpt
     assert all(e["ok"] for e in events if e["event"] == "call")  # it logged in again
+
+
+def test_the_proxy_command_with_as_profile(reference: ReferenceServer, tmp_path: Path) -> None:
+    seen_out, replay_out = tmp_path / "server", tmp_path / "replay"
+    with server_view(reference, seen_out) as upstream:
+        process, found = start(
+            [*PROXY, upstream, "--as-profile", "claude-ai", "--out", str(replay_out)],
+            r"proxy listening: (\S+) ->",
+        )
+        try:
+            events = run_client(CLIENTS["python-sdk"][1], found.group(1))
+        finally:
+            process.send_signal(signal.SIGINT)
+            finish(process)
+    assert all(e["ok"] for e in events if e["event"] == "call")
+    report = json.loads((replay_out / "report.json").read_text())
+    applied = {a["knob"] for a in report["proxy"]["replay"]["applied"]}
+    assert {"identity.user_agent", "identity.client_info_name", "resource.mode"} <= applied
+    assert report["proxy"]["as_profile"] == "claude-ai"
+    observed = {c["profile"] for c in report["compatibility"]}
+    assert observed == {"observed:mcp"}  # the real client, judged as itself
+    seen = recorded(seen_out)
+    assert all("resource" not in o.query for o in seen if o.kind is Kind.AUTHORIZE)
