@@ -72,9 +72,20 @@ def _response_types() -> Strategy:
     )
 
 
+# a second fault sent with a mutated redirect_uri: an error found before the redirect URI was
+# checked must still not be redirected to it (RFC 9700 §4.11.2, OAuth 2.1 §4.1.2.1)
+_SECOND_FAULTS = ("scope", "response_type", "code_challenge")
+
+
+def _with_second_fault(m: fs.Mutation, fault: str) -> fs.Mutation:
+    return fs.Mutation(m.field, "redirect.with-error", m.value, {"also": fault, "was": m.kind})
+
+
 async def _authorize_strategy(ctx: FuzzContext) -> Strategy:
+    redirects = fs.redirect_uris(ctx.redirect_uri, attacker=ctx.canary.origin)
     return st.one_of(
-        fs.redirect_uris(ctx.redirect_uri, attacker=ctx.canary.origin),
+        redirects,
+        st.builds(_with_second_fault, redirects, st.sampled_from(_SECOND_FAULTS)),
         fs.states(),
         fs.code_challenges(),
         fs.scopes(ctx.setup.scope),
@@ -97,6 +108,11 @@ def mutated_request(request: AuthzRequest, m: fs.Mutation) -> AuthzRequest:
         return dataclasses.replace(request, pkce=_MethodPkce(pkce, method))
     if m.field in {"redirect_uri", "state", "scope", "resource", "response_type"}:
         changes: dict[str, object] = {m.field: m.value}
+        also = m.data.get("also") if isinstance(m.data, dict) else None
+        if also == "code_challenge":
+            changes["pkce"] = None
+        elif also in {"scope", "response_type"}:
+            changes[str(also)] = {"scope": "x-fuzz-unknown", "response_type": "x-fuzz"}[str(also)]
         return dataclasses.replace(request, **changes)  # type: ignore[arg-type]
     raise ValueError(f"the authorization request has no parameter {m.field!r}")
 

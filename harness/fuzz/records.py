@@ -24,6 +24,7 @@ class FailureRecord:
     seed: int
     status: str = "open"  # after --replay: fixed, failing, inconclusive
     context: dict[str, str] = field(default_factory=dict)  # the run's values `input` is relative to
+    found_after_s: float | None = None  # from the start of the area, shrinking included
 
     @property
     def check(self) -> str:
@@ -42,6 +43,7 @@ class FailureRecord:
             "seed": self.seed,
             "status": self.status,
             "context": dict(self.context),
+            "found_after_s": self.found_after_s,
         }
 
 

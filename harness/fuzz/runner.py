@@ -117,7 +117,9 @@ def run_area(
             break
         found, mutation = failure
         ctx.masked.add((found.prop, found.kind))
-        outcome.failures.append(record(ctx, name, found, mutation.to_json(), options.seed))
+        outcome.failures.append(
+            record(ctx, name, found, mutation.to_json(), options.seed, started=started)
+        )
         if time.monotonic() > end:
             break
     outcome.duration_s = time.monotonic() - started
@@ -178,7 +180,13 @@ def _search(
 
 
 def record(
-    ctx: FuzzContext, area: str, exc: PropertyFailed, shrunk: dict[str, object], seed_value: int
+    ctx: FuzzContext,
+    area: str,
+    exc: PropertyFailed,
+    shrunk: dict[str, object],
+    seed_value: int,
+    *,
+    started: float,
 ) -> FailureRecord:
     """The failure as report.json keeps it: `shrunk` is the mutation (or the state machine's
     steps), kept with the run's own values it was relative to so --replay can rebase it."""
@@ -193,6 +201,7 @@ def record(
         exchanges=tuple(e.to_json() for e in exc.exchanges),
         seed=seed_value,
         context={"redirect_uri": ctx.redirect_uri, "attacker": ctx.canary.origin},
+        found_after_s=round(time.monotonic() - started, 3),
     )
 
 
@@ -250,10 +259,14 @@ def run_state(
         if found is None:
             break
         ctx.masked.add((found.prop, "*"))
-        outcome.failures.append(record(ctx, "state", found, steps_input(found), options.seed))
+        outcome.failures.append(
+            record(ctx, "state", found, steps_input(found), options.seed, started=started)
+        )
     late = recheck(ctx, pending)
     if late is not None:
-        outcome.failures.append(record(ctx, "state", late, steps_input(late), options.seed))
+        outcome.failures.append(
+            record(ctx, "state", late, steps_input(late), options.seed, started=started)
+        )
     outcome.duration_s = time.monotonic() - started
     return outcome
 
