@@ -233,7 +233,7 @@ class ProfileClient:
         )
         endpoints = discovery.require_endpoints()
         pkce = new_pkce(vault=self.http.vault)
-        state = secrets.token_urlsafe(16)
+        state = secrets.token_urlsafe(16) if self.profile.callback.sends_state.value else None
         url = authorization_url(
             endpoints.authorization_endpoint or "",
             client_id=client.client_id,

@@ -310,6 +310,7 @@ class StepUpKnobs:
 class CallbackKnobs:
     methods: Knob[CallbackMethods] = knob(CallbackMethods.ANY)
     iss: Knob[IssHandling] = knob(IssHandling.VALIDATE_IF_ADVERTISED)
+    sends_state: Knob[bool] = knob(True)  # False: no `state` (PKCE alone binds the response)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -304,7 +304,7 @@ def authorization(
     profile: Profile,
     found: Discovery,
     flow: AuthorizationFlow,
-    state: str,
+    state: str | None,
     connection: Connection,
 ) -> Step | None:
     """The authorization response as this client's callback sees it (None: ok, or the caller

@@ -20,6 +20,7 @@ from harness.probes.scenarios.journey import Phase
 from harness.profiles.catalogue import load_profiles
 from harness.profiles.connect import ProfileClient
 from harness.profiles.diagnose import refresh_refused
+from harness.profiles.knobs import discovery_policy
 from harness.profiles.load import parse_profile
 from harness.profiles.model import On401Recovery, RefreshFailure
 from harness.profiles.use import recover_from_401
@@ -62,8 +63,17 @@ def test_typescript_sdk_fetches_the_metadata_again_before_the_token_request(
     between = wire[authorize + 1 : token]
     assert any("/.well-known/oauth-authorization-server" in line for line in between), wire
     assert "✓ discovery again (before the token request)" in out
+    assert "&state=" not in wire[authorize]  # no state without the app's state() (2026-12-03)
     baseline = _simulate(capsys, "spec-2025-11-25", ReferenceConfig())
     assert "discovery again" not in baseline
+    assert "&state=" in baseline
+
+
+def test_python_sdk_tries_the_well_knowns_after_the_challenge_url() -> None:
+    python = discovery_policy(PROFILES["python-sdk"])
+    assert python.use_challenge_resource_metadata
+    assert python.well_known_after_challenge  # the root PRM after a 404 for the header URL
+    assert not discovery_policy(PROFILES["typescript-sdk"]).well_known_after_challenge
 
 
 def test_strict_clients_reject_a_bare_openid_configuration(
