@@ -54,6 +54,9 @@ class SecretVault:
         # No pattern is compiled: a run registers hundreds of long tokens, and compiling them
         # cost more than every search.
         self._by_length: tuple[tuple[int, ...], tuple[str, ...]] = ((), ())
+        # The same secrets by their first characters: once a run holds thousands (a fuzz run
+        # registers every code and token), walking a text's positions beats searching it for each.
+        self._by_prefix: dict[str, tuple[str, ...]] = {}
         for secret in secrets:
             self.add(secret, explicit=True)
 
@@ -69,6 +72,10 @@ class SecretVault:
                 self._secrets.add(secret)
                 lengths, ordered = self._by_length
                 at = bisect.bisect_right(lengths, len(secret))
+                by_prefix = dict(self._by_prefix)
+                key = secret[:_PREFIX]
+                by_prefix[key] = (*by_prefix.get(key, ()), secret)
+                self._by_prefix = by_prefix
                 self._by_length = (
                     (*lengths[:at], len(secret), *lengths[at:]),
                     (*ordered[:at], secret, *ordered[at:]),
@@ -93,7 +100,10 @@ class SecretVault:
         alternation would), then anything shaped like a JWT."""
         lengths, ordered = self._by_length
         fits = bisect.bisect_right(lengths, len(text))
-        spans = [span for s in ordered[:fits] if s in text for span in _occurrences(s, text)]
+        if fits * (40 + len(text) // 5) > 70 * len(text):  # rough ns of each way (see __init__)
+            spans = _indexed_spans(self._by_prefix, text)
+        else:
+            spans = [span for s in ordered[:fits] if s in text for span in _occurrences(s, text)]
         if spans:
             spans.sort(key=lambda span: (span[0], -span[1]))
             out, position = [], 0
@@ -128,6 +138,19 @@ class SecretVault:
         if lowered == "location":
             return self.redact_url(value)
         return self.redact(value)
+
+
+_PREFIX = MIN_EXPLICIT_LENGTH
+
+
+def _indexed_spans(by_prefix: Mapping[str, tuple[str, ...]], text: str) -> list[tuple[int, int]]:
+    """Every span of every secret in `text`, found from each position's first characters."""
+    spans = []
+    for i in range(len(text) - _PREFIX + 1):
+        bucket = by_prefix.get(text[i : i + _PREFIX])
+        if bucket:
+            spans += [(i, i + len(s)) for s in bucket if text.startswith(s, i)]
+    return spans
 
 
 def _occurrences(secret: str, text: str) -> Iterator[tuple[int, int]]:
