@@ -195,8 +195,20 @@ class ObservedClient:
         return [o for o in self.observed if o.kind in kinds]
 
     def after(self, first: Observed) -> list[Observed]:
-        index = next(i for i, o in enumerate(self.observed) if o is first)
-        return list(self.observed[index + 1 :])
+        return list(self.observed[_position(self.observed, first) + 1 :])
+
+    def before(self, last: Observed) -> list[Observed]:
+        return list(self.observed[: _position(self.observed, last)])
+
+
+def _position(items: tuple[Observed, ...] | list[Observed], item: Observed) -> int:
+    """Where `item` itself is (two identical requests are equal, but not the same one)."""
+    return next(i for i, o in enumerate(items) if o is item)
+
+
+def upto(items: list[Observed], last: Observed) -> list[Observed]:
+    """`items` up to and including `last` itself."""
+    return items[: _position(items, last) + 1]
 
 
 def clients(exchanges: list[Exchange] | tuple[Exchange, ...]) -> tuple[ObservedClient, ...]:

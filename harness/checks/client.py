@@ -12,7 +12,7 @@ from harness.errors import CheckFailed, NotApplicable
 from harness.exchange import Exchange
 from harness.oauth.wellknown import as_metadata_urls, canonical_resource_uri, prm_urls
 from harness.results import Level, Severity
-from harness.traffic import Kind, Observed, ObservedClient
+from harness.traffic import Kind, Observed, ObservedClient, upto
 
 MCP = "MCP 2025-11-25 Authorization"
 OMNIBUS = frozenset({"*", "all", "admin", "root", "full_access", "*:*"})
@@ -269,8 +269,8 @@ def discovery_order(ev: ObservedClient) -> str:
     if off is not None:
         raise CheckFailed(
             expected="PRM tried in the order " + " → ".join(order),
-            actual="fetched " + " → ".join(p.url for p in prm[: prm.index(off) + 1]),
-            evidence=_shown(prm[: prm.index(off) + 1]),
+            actual="fetched " + " → ".join(p.url for p in upto(prm, off)),
+            evidence=_shown(upto(prm, off)),
         )
     issuers = [s for p in prm for s in p.strings("authorization_servers")]
     if metadata and not any(p.ok for p in prm):
@@ -393,7 +393,7 @@ def no_retry_storm(ev: ObservedClient) -> str:
 
 def _allowed(ev: ObservedClient, before: Observed) -> tuple[set[str], str] | None:
     """The scopes a least-privilege client may ask for at `before`, and where they come from."""
-    earlier = ev.observed[: ev.observed.index(before)]
+    earlier = ev.before(before)
     # the latest challenge rules (a challenge without scope sends the client to PRM's list)
     challenges = [c for o in earlier if o.status in {401, 403} and (c := o.challenge())]
     challenged = [c.scopes for c in challenges[-1:] if c.scopes]
