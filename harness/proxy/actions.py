@@ -44,29 +44,34 @@ def request_view(flow: http.HTTPFlow) -> RequestView:
     scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
     bearer = credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
     grant_type = None
-    rpc_method = None
+    rpc: tuple[str | None, str | None] = (None, None)
     kind = (request.headers.get("content-type") or "").lower()
     if "x-www-form-urlencoded" in kind:
         grant_type = request.urlencoded_form.get("grant_type")
     elif "json" in kind:
-        rpc_method = _rpc_method(request.get_content(strict=False) or b"")
+        rpc = _rpc(request.get_content(strict=False) or b"")
     return RequestView(
         method=request.method,
         path=urlsplit(request.path).path,
-        rpc_method=rpc_method,
+        rpc_method=rpc[0],
+        rpc_name=rpc[1],
         bearer=bearer,
         grant_type=grant_type,
     )
 
 
-def _rpc_method(body: bytes) -> str | None:
+def _rpc(body: bytes) -> tuple[str | None, str | None]:
+    """The JSON-RPC method and the tool name (or resource URI) of the first message."""
     try:
         message = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return None
+        return None, None
     first = message[0] if isinstance(message, list) and message else message
-    method = first.get("method") if isinstance(first, dict) else None
-    return method if isinstance(method, str) else None
+    if not isinstance(first, dict) or not isinstance(first.get("method"), str):
+        return None, None
+    params = first.get("params")
+    name = params.get("name") or params.get("uri") if isinstance(params, dict) else None
+    return first["method"], name if isinstance(name, str) else None
 
 
 def challenge_url(memory: Memory, client_origin: str, path: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -40,7 +41,7 @@ from harness.results import Report
 log = logging.getLogger(__name__)
 META = "mcp_auth_harness"
 MAX_EXCHANGES = 100_000  # a long run keeps counting but stops storing
-OnExchange = Callable[[Exchange, Sequence[str]], None]
+OnFlow = Callable[[str | None], None]  # each flow's console line (None: the console is off)
 OPTIONAL_STR: Any = str | None  # mitmproxy's option types are typing objects, not `type`s
 _NOT_REWRITTEN = frozenset({b"host", b"content-length", b"date"})
 
@@ -60,13 +61,15 @@ class FlowState:
 
 
 class McpAuthAddon:
-    def __init__(
-        self, on_exchange: Callable[[Exchange, Sequence[str]], None] | None = None
-    ) -> None:
+    def __init__(self, on_flow: OnFlow | None = None) -> None:
         self.vault = SecretVault()
         self.faults = FaultSet(seed=0)
         self.memory = actions.Memory()
-        self.exchanges: list[Exchange] = []
+        # Flows are kept raw and redacted into Exchanges when asked for (the control API, the
+        # fixture, the report): the redaction costs more than mitmproxy's own work on a flow.
+        self._lock = threading.Lock()
+        self._raw: list[tuple[RawExchange, float]] = []  # with the wall-clock start
+        self._exchanges: list[Exchange] = []
         self.faulted: set[int] = set()  # positions in `exchanges` a fault acted on
         self.flows = 0
         self.control: ControlServer | None = None
@@ -75,7 +78,8 @@ class McpAuthAddon:
         self.started = time.monotonic()
         self.out: Path | None = None
         self.as_profile: str | None = None
-        self.on_exchange = on_exchange
+        self.on_flow = on_flow
+        self.console = True
         self.last_report: Report | None = None  # built by `done`
         self.addons: list[object] = [_Recorder(self)]
 
@@ -109,6 +113,8 @@ class McpAuthAddon:
             self.as_profile = options.mcp_as_profile or None
             replay: list[object] = [QuirkReplay(self.as_profile)] if self.as_profile else []
             self.addons[:] = [*replay, self.addons[-1]]
+        if "mcp_console" in updated:
+            self.console = options.mcp_console
         if "mcp_out" in updated:
             self.out = Path(options.mcp_out) if options.mcp_out else None
 
@@ -217,15 +223,26 @@ class McpAuthAddon:
         if self.faults.mark_fired(fault):
             state.fired.append(f"{fault.spec.kind}#{fault.id}")
 
-    def keep(self, exchange: Exchange, fired: Sequence[str]) -> None:
-        if len(self.exchanges) < MAX_EXCHANGES:
-            if fired:  # a fault's doing is no evidence about the server (passive checks)
-                self.faulted.add(len(self.exchanges))
-            self.exchanges.append(exchange)
-        if self.on_exchange is not None:
-            self.on_exchange(exchange, fired)
-        elif ctx.options.mcp_console:
-            log.info("%s", describe(exchange, fired))
+    def keep(self, raw: RawExchange, view: RequestView, fired: Sequence[str]) -> None:
+        with self._lock:
+            if len(self._exchanges) + len(self._raw) < MAX_EXCHANGES:
+                if fired:  # a fault's doing is no evidence about the server (passive checks)
+                    self.faulted.add(len(self._exchanges) + len(self._raw))
+                self._raw.append((raw, time.time() - raw.elapsed_s))
+        line = describe(raw, view, fired) if self.console else None
+        if self.on_flow is not None:
+            self.on_flow(line)
+        elif line is not None:
+            log.info("%s", line)
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """Every flow so far as the client saw it, redacted (in the order they completed)."""
+        with self._lock:
+            for raw, at in self._raw:
+                self._exchanges.append(replace(record(self.vault, raw), at=at))
+            self._raw.clear()
+            return list(self._exchanges)
 
 
 class _Recorder:
@@ -256,8 +273,7 @@ class _Recorder:
             error=error,
             elapsed_s=time.monotonic() - state.started,
         )
-        exchange = replace(record(self.owner.vault, raw), at=time.time() - raw.elapsed_s)
-        self.owner.keep(exchange, state.fired)
+        self.owner.keep(raw, state.view, state.fired)
 
 
 def _body(message: http.Message) -> bytes:

@@ -104,26 +104,24 @@ def _settings(args: argparse.Namespace) -> ProxySettings:
         control_port=args.control_port,
         duration_s=args.duration,
         until_idle_s=args.until_idle,
+        console=not args.quiet,
     )
 
 
 def _serve(args: argparse.Namespace, settings: ProxySettings) -> int:
     import asyncio
     import signal
-    from collections.abc import Sequence
 
     from rich.console import Console
 
-    from harness.exchange import Exchange
-    from harness.proxy.console import describe
     from harness.proxy.runner import ProxyInfo, ProxyRun
     from harness.results import Verdict
 
     console = Console(stderr=True, highlight=False)
 
-    def show(exchange: Exchange, fired: Sequence[str]) -> None:
-        if not args.quiet:
-            console.print(describe(exchange, fired), markup=False)
+    def show(line: str | None) -> None:
+        if line is not None:
+            console.print(line, markup=False)
 
     def ready(info: ProxyInfo | None) -> None:
         if info is None:
@@ -135,13 +133,13 @@ def _serve(args: argparse.Namespace, settings: ProxySettings) -> int:
         sys.stdout.flush()
 
     async def serve() -> int:
-        run = ProxyRun(settings, on_exchange=show)
+        run = ProxyRun(settings, on_flow=show)
         run.on_ready(ready)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, run.stop)
         report = await run.run()
-        console.print(f"{len(run.addon.exchanges)} flows; report: {settings.out}/report.json")
+        console.print(f"{run.addon.flows} flows; report: {settings.out}/report.json")
         return 1 if any(r.verdict is Verdict.FAIL for r in report.results) else 0
 
     return asyncio.run(serve())

@@ -1,10 +1,13 @@
-"""The live view: one MCP- and OAuth-aware line per flow, built from the redacted Exchange.
+"""The live view: one MCP- and OAuth-aware line per flow.
 
     POST /token authorization_code → 200, access token sha256:1a2b3c4d, expires in 3600 s
     tools/call delete_note → 403 insufficient_scope
     GET /.well-known/oauth-protected-resource/mcp → 404  [discovery-404#1]
 
-Only the recorded (already fingerprinted) evidence is read, so no secret can reach the console.
+Built from the flow's parsed request and its raw response without redacting the whole flow
+(that is deferred; see the addon): the line shows the path without its query, the JSON-RPC
+method and tool, the grant type, status, error codes and Retry-After, and tokens only as
+fingerprints, so no secret reaches the console.
 """
 
 from __future__ import annotations
@@ -12,61 +15,52 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-from harness.exchange import Exchange
+from harness.proxy.faults import RequestView
+from harness.proxy.record import RawExchange
+from harness.redact import fingerprint
 
-_CHALLENGE_ERROR = re.compile(r'error="([^"]*)"')
+_CHALLENGE_ERROR = re.compile(rb'error="([^"]*)"')
+MAX_PARSED = 64 * 1024
 
 
-def describe(exchange: Exchange, fired: Sequence[str] = ()) -> str:
-    request = exchange.request
-    path = urlsplit(request.url).path or "/"
-    what = f"{request.method} {path}"
-    body = _json(request.body_excerpt)
-    if isinstance(body, dict) and isinstance(body.get("method"), str):
-        what = _rpc(body)
+def describe(raw: RawExchange, view: RequestView, fired: Sequence[str] = ()) -> str:
+    if view.rpc_method:
+        what = view.rpc_method + (f" {view.rpc_name}" if view.rpc_name else "")
     else:
-        grant = dict(parse_qsl(request.body_excerpt)).get("grant_type")
-        what += f" {grant}" if grant else ""
-    line = f"{what} → {_outcome(exchange)}"
+        what = f"{view.method} {view.path}" + (f" {view.grant_type}" if view.grant_type else "")
+    line = f"{what} → {_outcome(raw)}"
     return line + (f"  [{', '.join(fired)}]" if fired else "")
 
 
-def _rpc(message: dict[str, object]) -> str:
-    method = str(message["method"])
-    params = message.get("params")
-    name = params.get("name") or params.get("uri") if isinstance(params, dict) else None
-    return f"{method} {name}" if isinstance(name, str) else method
-
-
-def _outcome(exchange: Exchange) -> str:
-    response = exchange.response
-    if response is None:
-        return f"error: {exchange.error}"
-    headers = {name.lower(): value for name, value in response.headers}
-    parts = [str(response.status)]
-    challenge = _CHALLENGE_ERROR.search(headers.get("www-authenticate", ""))
-    document = _json(_first_data(response.body_excerpt))
+def _outcome(raw: RawExchange) -> str:
+    if raw.status is None or raw.response is None:
+        return f"error: {raw.error}"
+    headers = {name.lower(): value for name, value in raw.response.headers}
+    status = str(raw.status)
+    parts: list[str] = []
+    challenge = _CHALLENGE_ERROR.search(headers.get(b"www-authenticate", b""))
+    document = _document(headers.get(b"content-type", b""), raw.response.body)
     if challenge:
-        parts[0] += f" {challenge.group(1)}"
+        status += " " + challenge.group(1).decode("ascii", "replace")
     elif isinstance(document, dict) and isinstance(document.get("error"), str):
-        parts[0] += f" {document['error']}"
+        status += f" {document['error']}"
     if isinstance(document, dict):
-        parts += _token_facts(document)
-    if "retry-after" in headers:
-        parts.append(f"Retry-After {headers['retry-after']}")
-    if response.status in {301, 302, 303, 307, 308} and "location" in headers:
-        parts.append(f"to {urlsplit(headers['location']).path}")
-    return ", ".join(parts)
+        parts += _facts(document)
+    if b"retry-after" in headers:
+        parts.append(f"Retry-After {headers[b'retry-after'].decode('ascii', 'replace')}")
+    if raw.status in {301, 302, 303, 307, 308} and b"location" in headers:
+        parts.append("to " + urlsplit(headers[b"location"].decode("utf-8", "replace")).path)
+    return ", ".join([status, *parts])
 
 
-def _token_facts(document: dict[str, object]) -> list[str]:
+def _facts(document: dict[str, object]) -> list[str]:
     facts = []
-    if isinstance(document.get("access_token"), str):
-        facts.append(f"access token {document['access_token']}")
-    if isinstance(document.get("refresh_token"), str):
-        facts.append(f"refresh token {document['refresh_token']}")
+    for key, label in (("access_token", "access token"), ("refresh_token", "refresh token")):
+        value = document.get(key)
+        if isinstance(value, str) and value:
+            facts.append(f"{label} {fingerprint(value)}")
     if isinstance(document.get("expires_in"), int):
         facts.append(f"expires in {document['expires_in']} s")
     result = document.get("result")
@@ -78,16 +72,16 @@ def _token_facts(document: dict[str, object]) -> list[str]:
     return facts
 
 
-def _first_data(body: str) -> str:
-    """The body, or the first SSE event's data."""
-    for line in body.splitlines():
-        if line.startswith("data:"):
-            return line[5:].strip()
-    return body
-
-
-def _json(text: str) -> object:
+def _document(content_type: bytes, body: bytes) -> object:
+    """The JSON body (or the first SSE event's data), if small enough to read for one line."""
+    if len(body) > MAX_PARSED:
+        return None
+    if b"event-stream" in content_type:
+        data = [line[5:] for line in body.splitlines() if line.startswith(b"data:")]
+        body = data[0] if data else b""
+    elif b"json" not in content_type:
+        return None
     try:
-        return json.loads(text) if text.startswith(("{", "[")) else None
-    except ValueError:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
         return None

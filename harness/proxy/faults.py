@@ -42,6 +42,7 @@ class RequestView:
     method: str
     path: str
     rpc_method: str | None = None
+    rpc_name: str | None = None  # a tools/call's tool name or a resources/read's URI
     bearer: str | None = None
     grant_type: str | None = None
 

@@ -18,8 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.errors import ConfigError, TargetError
-from harness.exchange import Exchange
-from harness.proxy.addon import McpAuthAddon, OnExchange
+from harness.proxy.addon import McpAuthAddon, OnFlow
 from harness.proxy.faults import parse_fault
 from harness.proxy.rewrite import origin
 from harness.results import Report
@@ -40,6 +39,7 @@ class ProxySettings:
     control_port: int = 0
     duration_s: float | None = None
     until_idle_s: float | None = None
+    console: bool = True
 
     def mode(self) -> str:
         if self.upstream is None:
@@ -62,12 +62,12 @@ class ProxyInfo:
 class ProxyRun:
     """One proxy run on the current event loop: `await run()` until it is stopped."""
 
-    def __init__(self, settings: ProxySettings, on_exchange: OnExchange | None = None) -> None:
+    def __init__(self, settings: ProxySettings, on_flow: OnFlow | None = None) -> None:
         for text in settings.faults:
             parse_fault(text)  # a bad SPEC is a usage error before anything listens
         self.settings = settings
-        self._on_exchange = on_exchange
-        self.addon = McpAuthAddon(on_exchange=self._seen)
+        self._on_flow = on_flow
+        self.addon = McpAuthAddon(on_flow=self._seen)
         self.info: ProxyInfo | None = None
         self.report: Report | None = None
         self._master: Any = None  # mitmproxy's Master while running
@@ -98,6 +98,7 @@ class ProxyRun:
             mcp_control_port=settings.control_port,
             mcp_as_profile=settings.as_profile,
             mcp_out=str(settings.out) if settings.out else None,
+            mcp_console=settings.console,
         )
         self._master = proxy
         try:
@@ -147,10 +148,12 @@ class ProxyRun:
             self._idle.cancel()
         self._idle = self._loop.call_later(self.settings.until_idle_s, self.stop)
 
-    def _seen(self, exchange: Exchange, fired: Sequence[str]) -> None:
+    def _seen(self, line: str | None) -> None:
         self._arm_idle()  # the event loop's thread: the recorder hook runs there
-        if self._on_exchange is not None:
-            self._on_exchange(exchange, fired)
+        if self._on_flow is not None:
+            self._on_flow(line)
+        elif line is not None:
+            log.info("%s", line)
 
 
 async def _close(proxy: Any) -> None:
@@ -188,8 +191,8 @@ class _Ready:
 class ProxyThread:
     """A ProxyRun on its own thread and event loop (the fixture; tests)."""
 
-    def __init__(self, settings: ProxySettings, on_exchange: OnExchange | None = None) -> None:
-        self.run = ProxyRun(settings, on_exchange)
+    def __init__(self, settings: ProxySettings, on_flow: OnFlow | None = None) -> None:
+        self.run = ProxyRun(settings, on_flow)
         self._ready = threading.Event()
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._main, name="mcp-proxy", daemon=True)

@@ -4,15 +4,17 @@ injection into JSON and SSE, origin rewriting and the console line."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from harness.errors import ConfigError
-from harness.exchange import Exchange, RecordedRequest, RecordedResponse
 from harness.proxy.console import describe
 from harness.proxy.faults import KINDS, Direction, FaultSet, RequestView, parse_fault
 from harness.proxy.inject import corpus_text, inject
+from harness.proxy.record import RawExchange, RawMessage
 from harness.proxy.rewrite import Rewriter, origin
+from harness.redact import fingerprint
 
 CALL = RequestView(method="POST", path="/mcp", rpc_method="tools/call", bearer="t" * 20)
 
@@ -129,32 +131,38 @@ def test_origin_rewriting_both_ways() -> None:
     assert origin("http", "::1", 9000) == "http://[::1]:9000"
 
 
-def exchange(
-    body: str, status: int, response: str, headers: tuple[tuple[str, str], ...] = ()
-) -> Exchange:
-    return Exchange(
-        request=RecordedRequest(
-            method="POST", url="http://127.0.0.1:8080/token", headers=(), body_excerpt=body
-        ),
-        response=RecordedResponse(status=status, headers=headers, body_excerpt=response),
+def raw(status: int, body: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> RawExchange:
+    return RawExchange(
+        method="POST",
+        url="http://127.0.0.1:8080/token",
+        request=RawMessage(headers=(), body=b""),
+        status=status,
+        response=RawMessage(headers=headers, body=body.encode()),
+        error=None,
+        elapsed_s=0.01,
     )
 
 
 def test_console_lines() -> None:
-    token = exchange(
-        "grant_type=authorization_code&code=sha256:00000000",
+    secret = "an-access-token-of-some-length"
+    token = raw(
         200,
-        '{"access_token": "sha256:1a2b3c4d", "expires_in": 3600}',
+        json.dumps({"access_token": secret, "expires_in": 3600}),
+        ((b"Content-Type", b"application/json"),),
     )
-    assert describe(token) == (
-        "POST /token authorization_code → 200, access token sha256:1a2b3c4d, expires in 3600 s"
+    grant = RequestView(method="POST", path="/token", grant_type="authorization_code")
+    assert describe(token, grant) == (
+        f"POST /token authorization_code → 200, access token {fingerprint(secret)}, "
+        "expires in 3600 s"
     )
-    call = exchange(
-        '{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "delete_note"}}',
+    denied = raw(
         403,
         "",
-        (("www-authenticate", 'Bearer error="insufficient_scope", scope="notes:write"'),),
+        ((b"WWW-Authenticate", b'Bearer error="insufficient_scope", scope="notes:write"'),),
     )
-    assert describe(call, ["strip-bearer#1"]) == (
+    call = RequestView(method="POST", path="/mcp", rpc_method="tools/call", rpc_name="delete_note")
+    assert describe(denied, call, ["strip-bearer#1"]) == (
         "tools/call delete_note → 403 insufficient_scope  [strip-bearer#1]"
     )
+    killed = replace(denied, status=None, response=None, error="connection killed")
+    assert describe(killed, call) == "tools/call delete_note → error: connection killed"
