@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from harness.proxy.fixture import ProxyHandle
 from harness.results import Report, Verdict
 from harness.traffic import Kind, Observed, read
 from simulators.reference import ReferenceServer
-from tests.proxy.test_end_to_end import PROXY, finish, start
+from tests.proxy.test_end_to_end import CLI, PROXY, VENV_BIN, finish, start
 from tests.proxy.test_real_clients import CLIENTS, run_client
 
 
@@ -164,3 +165,39 @@ def test_the_proxy_command_with_as_profile(reference: ReferenceServer, tmp_path:
     assert observed == {"observed:mcp"}  # the real client, judged as itself
     seen = recorded(seen_out)
     assert all("resource" not in o.query for o in seen if o.kind is Kind.AUTHORIZE)
+
+
+def test_mitmdump_with_mcp_as_profile(reference: ReferenceServer, tmp_path: Path) -> None:
+    addon = subprocess.run(  # noqa: S603 - the harness itself
+        [*CLI, "proxy", "--addon-path"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    seen_out, replay_out = tmp_path / "server", tmp_path / "replay"
+    with server_view(reference, seen_out) as upstream:
+        process, found = start(
+            [
+                str(VENV_BIN / "mitmdump"),
+                "-s",
+                addon,
+                "--mode",
+                f"reverse:{upstream.removesuffix('/mcp')}",
+                "--listen-host",
+                "127.0.0.1",
+                "--listen-port",
+                "0",
+                "--set",
+                "mcp_as_profile=codex",
+                "--set",
+                f"mcp_out={replay_out}",
+            ],
+            r"listening at 127\.0\.0\.1:(\d+)",
+        )
+        try:
+            run_client(CLIENTS["python-sdk"][1], f"http://127.0.0.1:{found.group(1)}/mcp")
+        finally:
+            process.send_signal(signal.SIGINT)
+            finish(process)
+    report = json.loads((replay_out / "report.json").read_text())
+    changes = {a["change"] for a in report["proxy"]["replay"]["applied"]}
+    assert "scope omitted" in changes
+    (arrived,) = [o for o in recorded(seen_out) if o.kind is Kind.AUTHORIZE]
+    assert "scope" not in arrived.query
