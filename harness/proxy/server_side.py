@@ -15,7 +15,7 @@ from harness.checks import BY_ID
 from harness.checks.base import Check
 from harness.errors import CheckFailed, NotApplicable
 from harness.exchange import Exchange
-from harness.oauth.wellknown import ResourceMatch, resource_matches
+from harness.oauth.wellknown import ResourceMatch, as_metadata_urls, resource_matches
 from harness.results import Result
 from harness.traffic import Kind, Observed
 
@@ -170,6 +170,44 @@ def prm_resource_match(ev: ObservedServer) -> str:
     return f"observed: {len(served)} PRM document(s) name the MCP endpoint"
 
 
+@passive("disc.prm.authorization-servers")
+def prm_authorization_servers(ev: ObservedServer) -> str:
+    served = [o for o in ev.of(Kind.PRM) if o.ok and o.document is not None]
+    if not served:
+        raise NotApplicable("no client fetched a PRM document through the proxy")
+    empty = [o for o in served if not o.strings("authorization_servers")]
+    if empty:
+        listed = (empty[0].document or {}).get("authorization_servers")
+        raise CheckFailed(
+            expected="authorization_servers with at least one issuer",
+            actual=f"authorization_servers={listed!r}",
+            evidence=_shown(empty),
+        )
+    return f"observed: {served[0].strings('authorization_servers')[0]}"
+
+
+@passive("disc.as.issuer-match")
+def issuer_match(ev: ObservedServer) -> str:
+    issuers = {s for o in ev.of(Kind.PRM) for s in o.strings("authorization_servers")}
+    documents = [o for o in ev.of(Kind.AS_METADATA) if o.ok and o.document is not None]
+    if not documents or not issuers:
+        raise NotApplicable("the traffic had no PRM issuer and AS metadata to compare")
+    for item in documents:
+        issuer = (item.document or {}).get("issuer")
+        built_from = [i for i in issuers if item.url in _metadata_urls(i)]
+        if built_from and issuer not in built_from:
+            raise CheckFailed(
+                expected=f'"issuer": "{built_from[0]}"',
+                actual=f"issuer is {issuer!r} at {item.url}",
+                evidence=(item.exchange,),
+            )
+    return f"observed: metadata issuer matches at {documents[0].url}"
+
+
+def _metadata_urls(issuer: str) -> set[str]:
+    return {u.url for u in as_metadata_urls(issuer)}
+
+
 @passive("token.no-store")
 def no_store(ev: ObservedServer) -> str:
     issued = [o for o in ev.of(Kind.TOKEN) if o.issued("access_token")]
@@ -207,6 +245,8 @@ PASSIVE = (
     invalid_token_challenge,
     prm_served,
     prm_resource_match,
+    prm_authorization_servers,
+    issuer_match,
     no_store,
     pkce_advertised,
 )

@@ -168,6 +168,8 @@ def test_a_spec_following_client_passes_every_check_its_traffic_exercised() -> N
     assert server["token.no-store"] is Verdict.PASS
     assert server["disc.as.pkce-advertised"] is Verdict.PASS
     assert server["disc.prm.resource-match"] is Verdict.PASS
+    assert server["disc.prm.authorization-servers"] is Verdict.PASS
+    assert server["disc.as.issuer-match"] is Verdict.PASS
     assert server["rs.invalid-token-challenge"] is Verdict.SKIP
 
 
@@ -435,3 +437,14 @@ def test_legacy_fallback_after_prm_misses_warns() -> None:
     assert verdict(good(login=[*login, authorize(), token()]), "client.discovery-order") is (
         Verdict.WARN
     )
+
+
+def test_server_metadata_findings() -> None:
+    login = discovery()
+    prm, metadata = login[0], login[1]
+    no_as = ex("GET", prm.request.url, rbody={"resource": MCP, "authorization_servers": []})
+    wrong = ex("GET", metadata.request.url, rbody={"issuer": "http://other.example"})
+    server = {r.check: r.verdict for r in judge_observed([no_as])[0] if r.profile is None}
+    assert server["disc.prm.authorization-servers"] is Verdict.FAIL
+    server = {r.check: r.verdict for r in judge_observed([prm, wrong])[0] if r.profile is None}
+    assert server["disc.as.issuer-match"] is Verdict.FAIL
