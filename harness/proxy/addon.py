@@ -34,7 +34,7 @@ from harness.proxy.faults import Fault, FaultSet, RequestView, parse_fault
 from harness.proxy.outcome import RunFacts, build_report
 from harness.proxy.record import RawExchange, RawMessage, record
 from harness.proxy.replay import QuirkReplay
-from harness.proxy.rewrite import Rewriter, is_textual, origin
+from harness.proxy.rewrite import Rewriter, is_textual, origin, rewriter_for
 from harness.redact import SecretVault, fingerprint
 from harness.results import Report
 
@@ -287,7 +287,7 @@ def _state_of(flow: http.HTTPFlow) -> FlowState:
     rewriter = None
     if isinstance(mode, ReverseMode):
         upstream = origin("https" if mode.scheme == "https" else "http", *mode.address)
-        rewriter = Rewriter(client_origin=client_origin, upstream_origin=upstream)
+        rewriter = rewriter_for(client_origin, upstream)
         url = client_origin + request.path
     else:
         url = request.pretty_url
@@ -306,16 +306,24 @@ def _client_origin(flow: http.HTTPFlow) -> str:
 
 
 def _rewrite_request(request: http.Request, rewriter: Rewriter) -> None:
-    request.path = rewriter.to_upstream_text(request.path)
+    path = rewriter.to_upstream_text(request.path)
+    if path != request.path:
+        request.path = path
     _rewrite_headers(request.headers, rewriter.to_upstream)
-    if is_textual(request.headers.get("content-type")) and request.raw_content:
-        request.content = rewriter.to_upstream(_body(request))
+    _rewrite_body(request, rewriter.to_upstream)
 
 
 def _rewrite_response(response: http.Response, rewriter: Rewriter) -> None:
     _rewrite_headers(response.headers, rewriter.to_client)
-    if is_textual(response.headers.get("content-type")) and response.raw_content:
-        response.content = rewriter.to_client(_body(response))
+    _rewrite_body(response, rewriter.to_client)
+
+
+def _rewrite_body(message: http.Message, convert: Callable[[bytes], bytes]) -> None:
+    if message.raw_content and is_textual(message.headers.get("content-type")):
+        body = _body(message)
+        rewritten = convert(body)
+        if rewritten != body:  # re-encoding an unchanged body would be wasted work
+            message.content = rewritten
 
 
 def _rewrite_headers(headers: http.Headers, convert: Callable[[bytes], bytes]) -> None:

@@ -11,7 +11,8 @@ upstream's: plain, percent-encoded and JSON-escaped. Forward (regular) mode rewr
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote
 
 TEXTUAL = ("json", "text/", "x-www-form-urlencoded", "javascript", "xml", "event-stream")
@@ -32,12 +33,18 @@ def _forms(text: str) -> tuple[bytes, ...]:
 class Rewriter:
     client_origin: str  # the proxy, as the client reaches it
     upstream_origin: str
+    _client: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
+    _upstream: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:  # the encoded forms once, not per header
+        object.__setattr__(self, "_client", _forms(self.client_origin))
+        object.__setattr__(self, "_upstream", _forms(self.upstream_origin))
 
     def to_upstream(self, data: bytes) -> bytes:
-        return _replace(data, _forms(self.client_origin), _forms(self.upstream_origin))
+        return _replace(data, self._client, self._upstream)
 
     def to_client(self, data: bytes) -> bytes:
-        return _replace(data, _forms(self.upstream_origin), _forms(self.client_origin))
+        return _replace(data, self._upstream, self._client)
 
     def to_upstream_text(self, text: str) -> str:
         return self.to_upstream(text.encode()).decode()
@@ -51,6 +58,12 @@ def _replace(data: bytes, old: Iterable[bytes], new: Iterable[bytes]) -> bytes:
         if before in data:
             data = data.replace(before, after)
     return data
+
+
+@lru_cache(maxsize=64)
+def rewriter_for(client_origin: str, upstream_origin: str) -> Rewriter:
+    """One Rewriter per pair of origins (a run has one or a few)."""
+    return Rewriter(client_origin, upstream_origin)
 
 
 def is_textual(content_type: str | None) -> bool:
