@@ -9,6 +9,7 @@ the exchanges no fault touched (`faulted` lists the positions of the others).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 
 from harness.checks import OBSERVED_CHECKS
 from harness.exchange import Exchange
@@ -37,8 +38,9 @@ def judge_observed(
 def compatibility(client: ObservedClient, results: Sequence[Result]) -> Compatibility:
     """Whether the client got to use the server: broken when no tool call or other MCP request
     with a token succeeded; degraded when it did but broke or bent a rule on the way."""
+    seen = (f"observed {_day(client)}, {client.name} through the proxy",)
     reasons = tuple(
-        Reason(text=f"{r.check}: {r.message}", attribution=Attribution.CLIENT)
+        Reason(text=f"{r.check}: {r.message}", attribution=Attribution.CLIENT, sources=seen)
         for r in results
         if r.verdict in FINDINGS
     )
@@ -76,3 +78,10 @@ def _stuck_at(client: ObservedClient) -> str:
         if kind in kinds:
             return phase
     return "discover"
+
+
+def _day(client: ObservedClient) -> str:
+    """The day the traffic was seen (today when the exchanges carry no time)."""
+    at = next((o.at for o in client.observed if o.at is not None), None)
+    moment = datetime.fromtimestamp(at, UTC) if at is not None else datetime.now(UTC)
+    return moment.date().isoformat()

@@ -48,7 +48,7 @@ def ex(
 
 
 def rpc(
-    method: str, token: str | None, *, status: int = 200, www: str = "", at: float = 0
+    method: str, token: str | None, *, status: int = 200, www: str = "", at: float | None = None
 ) -> Exchange:
     params = {"clientInfo": {"name": "py-client", "version": "1"}} if method == "initialize" else {}
     headers = [("content-type", "application/json")]
@@ -388,6 +388,7 @@ def test_degraded_when_a_rule_is_broken_on_the_way() -> None:
     assert compat[0].verdict is CompatVerdict.DEGRADED
     assert compat[0].reasons[0].text.startswith("client.resource-param")
     assert compat[0].reasons[0].attribution.value == "client"
+    assert compat[0].reasons[0].sources[0].startswith("observed 20")
 
 
 def test_server_side_findings() -> None:
