@@ -39,6 +39,11 @@ from harness.exchange import Headers, RecordedRequest, RecordedResponse
 from harness.redact import SecretVault, fingerprint_field, fingerprint_fields
 
 log = logging.getLogger(__name__)
+# httpx logs each request line (a query may carry `?access_token=`) and httpcore traces raw
+# headers (Set-Cookie, Location with `code=`): below WARNING they would put secrets in any debug
+# log (pytest --log-level=DEBUG); our own logs say what is needed, with fingerprints.
+for _chatty in ("httpx", "httpcore"):
+    logging.getLogger(_chatty).setLevel(logging.WARNING)
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_BODY = 1024 * 1024
