@@ -101,6 +101,10 @@ def test_report_command_applies_a_baseline(tmp_path: Path) -> None:
     new = subprocess.run([*command, str(empty)], capture_output=True, text=True, check=False)  # noqa: S603
     assert new.returncode == 1, "a finding the baseline does not list fails"
     assert "1 new" in new.stdout
+    lenient = subprocess.run(  # noqa: S603
+        [*command, str(empty), "--fail-on", "none"], capture_output=True, text=True, check=False
+    )
+    assert lenient.returncode == 0, "--fail-on none: new findings are listed, not fatal"
     written = tmp_path / "base.json"
     subprocess.run(  # noqa: S603
         [*HARNESS, "report", str(saved), "--out", str(tmp_path / "b")],
