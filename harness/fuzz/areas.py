@@ -158,7 +158,20 @@ async def _authorize(ctx: FuzzContext, m: fs.Mutation) -> frozenset[str]:
     landing = navigation.landing
     if landing is None:
         return frozenset(judged)
+    fragment = dict(parse_qsl(urlsplit(landing).fragment))
+    if m.field == "response_type" and landing_allowed(_unfragmented(landing), ctx.redirect_uri):
+        # an implicit response lands on the registered URI with the token in its fragment
+        judged.add("no-implicit")
+        issued = "access_token" in fragment or (
+            navigation.response is not None and "access_token" in navigation.response.params
+        )
+        if issued and ctx.judged("no-implicit", m.kind):
+            _fail(
+                "no-implicit", f"response_type={m.value!r} returned an access token", exchanges, m
+            )
     where = urlsplit(landing)._replace(query="", fragment="").geturl()
+    if m.field == "response_type":  # its fragment is the response (judged above), not the URI
+        landing = _unfragmented(landing)
     if not landing_allowed(landing, ctx.redirect_uri) and ctx.judged(
         "redirect-registered-only", m.kind
     ):
@@ -174,17 +187,6 @@ async def _authorize(ctx: FuzzContext, m: fs.Mutation) -> frozenset[str]:
     answer = navigation.response
     if answer is None:
         return frozenset(judged)
-    fragment = dict(parse_qsl(urlsplit(landing).fragment))
-    if m.field == "response_type":
-        judged.add("no-implicit")
-        issued = "access_token" in fragment or "access_token" in answer.params
-        if issued and ctx.judged("no-implicit", m.kind):
-            _fail(
-                "no-implicit",
-                f"response_type={m.value!r} returned an access token",
-                exchanges,
-                m,
-            )
     if request.state is not None and (answer.code or answer.error):
         judged.add("state-echo")
         if answer.state != request.state and ctx.judged("state-echo", m.kind):
@@ -207,6 +209,10 @@ async def _authorize(ctx: FuzzContext, m: fs.Mutation) -> frozenset[str]:
             )
             _fail("pkce-enforced", f"a code was issued {what}", exchanges, m)
     return frozenset(judged)
+
+
+def _unfragmented(url: str) -> str:
+    return urlsplit(url)._replace(fragment="").geturl()
 
 
 # --- token ------------------------------------------------------------------------------------
@@ -323,7 +329,7 @@ async def _register(ctx: FuzzContext, m: fs.Mutation) -> frozenset[str]:
     endpoint = ctx.setup.registration_endpoint
     if not endpoint:
         raise NotExercised("no registration endpoint")
-    if ctx.registrations >= ctx.max_registrations:
+    if not ctx.registration_room():
         raise NotExercised("the registration cap is spent")
     body = cast("dict[str, object]", m.data)
     try:

@@ -74,6 +74,12 @@ class FuzzContext:
             self._tokens = flow.token.tokens
         return self._tokens
 
+    def registration_room(self) -> bool:
+        """Whether the register area may send one more registration the target could accept:
+        within the cap, keeping one for the state area's second client until it exists."""
+        reserved = 0 if len(self._clients) >= 2 else 1
+        return self.registrations + reserved < self.max_registrations
+
     async def clients(self, count: int) -> list[ClientCredentials]:
         """`count` distinct clients (the shared one first), registered once and reused."""
         while len(self._clients) < count:

@@ -25,7 +25,7 @@ from harness.fuzz.state import Pending, machine_for, recheck
 from harness.fuzz.strategies import Mutation
 
 MAX_FAILURES_PER_AREA = 6
-SHRINK_GRACE_S = 15.0
+SHRINK_S = 10.0  # shrinking one failure, from its first sighting (may pass the area's end)
 STATEFUL_STEP_COUNT = 12
 
 
@@ -136,6 +136,7 @@ def _search(
     on_example: Callable[[], None],
 ) -> tuple[PropertyFailed, Mutation] | None:
     last: list[tuple[PropertyFailed, Mutation]] = []
+    first_seen: list[float] = []
 
     @settings(
         max_examples=options.max_examples,
@@ -151,7 +152,7 @@ def _search(
     @seed(options.seed)
     @given(strategy)
     def example(mutation: Mutation) -> None:
-        limit = end + SHRINK_GRACE_S if last else end
+        limit = first_seen[0] + SHRINK_S if first_seen else end
         if time.monotonic() > limit:
             reject()
         try:
@@ -160,6 +161,7 @@ def _search(
             reject()
         except PropertyFailed as exc:
             last.append((exc, mutation))
+            first_seen[:] = first_seen or [time.monotonic()]
             raise
         outcome.examples += 1
         outcome.judged.update(judged)
@@ -238,9 +240,13 @@ def run_state(
         clients = [ctx.client]
     pending: list[Pending] = []
     seen: list[PropertyFailed] = []
+    first_seen: list[float] = []
 
     def start() -> None:
-        if time.monotonic() > (end + SHRINK_GRACE_S if seen else end):
+        """Each machine: none past the area's end, nor past a sighted failure's shrink time."""
+        if seen and not first_seen:
+            first_seen.append(time.monotonic())
+        if time.monotonic() > (first_seen[0] + SHRINK_S if first_seen else end):
             reject()
         outcome.examples += 1
         on_example()
@@ -248,12 +254,13 @@ def run_state(
     machine = machine_for(ctx, clients, pending, outcome.judged, start, seen.append)
     for _ in range(MAX_FAILURES_PER_AREA):
         seen.clear()
+        first_seen.clear()
         try:
             _run_machine(machine, options)
         except PropertyFailed as exc:
             found: PropertyFailed | None = exc
         except (HypothesisException, BaseExceptionGroup):  # a flaky final replay
-            found = seen[-1] if seen else None
+            found = min(seen, key=lambda f: len(f.steps)) if seen else None
         else:
             found = None
         if found is None:
