@@ -328,9 +328,10 @@ def _rewrite_body(message: http.Message, convert: Callable[[bytes], bytes]) -> N
 
 def _rewrite_headers(headers: http.Headers, convert: Callable[[bytes], bytes]) -> None:
     fields = headers.fields
-    rewritten = tuple((k, v if k.lower() in _NOT_REWRITTEN else convert(v)) for k, v in fields)
-    if rewritten != fields:
-        headers.fields = rewritten
+    joined = b"\n".join(value for _, value in fields)
+    if convert(joined) == joined:  # one scan in the common case: no header names an origin
+        return
+    headers.fields = tuple((k, v if k.lower() in _NOT_REWRITTEN else convert(v)) for k, v in fields)
 
 
 def _split(texts: Sequence[str]) -> list[str]:
