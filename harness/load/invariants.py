@@ -5,11 +5,15 @@ for what the run exercised.
 
 from __future__ import annotations
 
+import math
+import statistics
 from dataclasses import dataclass
 from typing import Final
 
 from harness.errors import NotApplicable
+from harness.load.material import Plan
 from harness.load.names import (
+    HERD_WINDOW_S,
     INVALID_KINDS,
     MCP_TOOLS,
     REFRESH_EXPIRY,
@@ -25,8 +29,18 @@ COST_SLACK_MS: Final = 2.0  # rejecting may cost this much more than serving (ti
 COST_FACTOR: Final = 1.25
 FLOOD_FACTOR: Final = 3.0  # valid users' p95 under the flood: at most this times the baseline
 FLOOD_SLACK_MS: Final = 10.0
-MIN_SAMPLES: Final = 20
+MIN_SAMPLES: Final = 10
+MIN_SECONDS: Final = 2
+SATURATED_PER_CORE: Final = 2.0  # load average per core beyond which latencies mislead
 REGISTRATIONS_TO_JUDGE: Final = 21  # one more than the TypeScript SDK's 20 an hour
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostLoad:
+    """The load machine when the run ended (os.getloadavg, os.cpu_count)."""
+
+    load1: float
+    cores: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -298,51 +312,87 @@ def judge_no_5xx(tally: Tally) -> Result:
     return NO_5XX.result(Verdict.PASS, f"none of {total} requests got a 5xx{faults}")
 
 
-def judge_cost(tally: Tally) -> Result:
-    valid = tally.phase_latency("flood", (MCP_TOOLS,))
-    if valid.total < MIN_SAMPLES:
-        return COST.result(
-            Verdict.SKIP, f"fewer than {MIN_SAMPLES} valid MCP calls ran during the flood"
+def saturated(host: HostLoad) -> str | None:
+    """Why latency comparisons would measure this machine rather than the target, if so."""
+    if host.load1 > SATURATED_PER_CORE * host.cores:
+        return (
+            f"the load machine was saturated (load average {host.load1:.1f} on {host.cores} "
+            "cores): latencies measure the machine, not the target; rerun on a quieter one"
         )
-    base = valid.percentile(0.5) or 0.0
-    limit = max(base * COST_FACTOR, base + COST_SLACK_MS)
+    return None
+
+
+def judge_cost(tally: Tally, plan: Plan, host: HostLoad) -> Result:
+    """Each invalid class's p50 against the valid calls' p50 in the same flood seconds (a
+    class that starts late, like `expired`, meets the same machine load as its comparison)."""
+    busy = saturated(host)
+    if busy:
+        return COST.result(Verdict.SKIP, busy)
+    seconds = _flood_seconds(plan)
     judged, slower = [], []
     for kind in INVALID_KINDS:
-        latency = tally.phase_latency("flood", (invalid_name(kind),))
-        if latency.total < MIN_SAMPLES:
+        name = invalid_name(kind)
+        ran = [s for s in seconds if f"{s}|{name}" in tally.per_second]
+        rejected, valid = tally.merged(name, ran), tally.merged(MCP_TOOLS, ran)
+        if rejected.total < MIN_SAMPLES or valid.total < MIN_SAMPLES:
             continue
-        p50 = latency.percentile(0.5) or 0.0
-        judged.append(f"{kind} {_ms(p50)}")
+        p50, base = rejected.percentile(0.5) or 0.0, valid.percentile(0.5) or 0.0
+        limit = max(base * COST_FACTOR, base + COST_SLACK_MS)
+        judged.append(f"{kind} {_ms(p50)} (valid {_ms(base)})")
         if p50 > limit:
             slower.append(kind)
     if not judged:
-        return COST.result(Verdict.SKIP, f"fewer than {MIN_SAMPLES} invalid-token calls a class")
-    message = f"p50 of a valid call {_ms(base)}; rejected: {', '.join(judged)}"
+        return COST.result(
+            Verdict.SKIP,
+            f"fewer than {MIN_SAMPLES} invalid-token and valid calls a class in the same seconds",
+        )
+    message = "p50 in the same seconds, rejected vs served: " + ", ".join(judged)
     if slower:
         return COST.result(
             Verdict.WARN,
-            f"rejecting {', '.join(slower)} tokens costs more than serving a valid call "
-            f"(limit {_ms(limit)}): {message}",
+            f"rejecting {', '.join(slower)} tokens costs more than serving a valid call: "
+            + message,
         )
     return COST.result(Verdict.PASS, message)
 
 
-def judge_isolation(tally: Tally) -> Result:
-    baseline = tally.phase_latency("baseline", (MCP_TOOLS,))
-    flood = tally.phase_latency("flood", (MCP_TOOLS,))
+def judge_isolation(tally: Tally, plan: Plan, host: HostLoad) -> Result:
+    """Median over whole seconds of the valid calls' p95, alone and under the flood (the
+    seconds of spawning, of the herd and right after a phase change left out): a busy second
+    elsewhere on the machine moves one second, not the verdict."""
+    busy = saturated(host)
+    if busy:
+        return ISOLATION.result(Verdict.SKIP, busy)
+    baseline = tally.second_percentiles(MCP_TOOLS, _baseline_seconds(plan), 0.95)
+    flood = tally.second_percentiles(MCP_TOOLS, _flood_seconds(plan), 0.95)
     flooded = any(f"flood|{invalid_name(k)}" in tally.phases for k in INVALID_KINDS)
-    if baseline.total < MIN_SAMPLES or flood.total < MIN_SAMPLES or not flooded:
+    if len(baseline) < MIN_SECONDS or len(flood) < MIN_SECONDS or not flooded:
         return ISOLATION.result(
             Verdict.SKIP,
-            f"needs {MIN_SAMPLES} valid calls in the baseline and under an invalid-token flood "
-            f"(ran {baseline.total} and {flood.total}; flood: {'yes' if flooded else 'no'})",
+            f"needs {MIN_SECONDS} busy seconds of valid calls alone and under an invalid-token "
+            f"flood (had {len(baseline)} and {len(flood)}; flood: {'yes' if flooded else 'no'})",
         )
-    before, during = baseline.percentile(0.95) or 0.0, flood.percentile(0.95) or 0.0
+    before, during = statistics.median(baseline), statistics.median(flood)
     limit = max(before * FLOOD_FACTOR, before + FLOOD_SLACK_MS)
-    message = f"valid p95 {_ms(before)} alone, {_ms(during)} under the flood (limit {_ms(limit)})"
+    message = (
+        f"valid p95 {_ms(before)} alone, {_ms(during)} under the flood (median over "
+        f"{len(baseline)} and {len(flood)} seconds; limit {_ms(limit)})"
+    )
     if during > limit:
         return ISOLATION.result(Verdict.WARN, "invalid tokens slow valid users down: " + message)
     return ISOLATION.result(Verdict.PASS, message)
+
+
+def _baseline_seconds(plan: Plan) -> range:
+    return range(0, math.floor(plan.baseline_s))
+
+
+def _flood_seconds(plan: Plan) -> list[int]:
+    """Whole seconds of the flood, without the one it starts in and the herd's."""
+    herd = plan.herd_at_s
+    storm = range(0) if herd is None else range(math.floor(herd), math.ceil(herd + HERD_WINDOW_S))
+    start = math.ceil(plan.baseline_s) + 1
+    return [s for s in range(start, math.floor(plan.duration_s)) if s not in storm]
 
 
 def judge_registration(tally: Tally, offered: bool) -> Result:

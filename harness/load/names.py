@@ -14,6 +14,7 @@ AUTHORIZE: Final = "oauth: authorize"
 CODE: Final = "token: code"
 REGISTER: Final = "register"
 INVALID_KINDS: Final = ("garbage", "random-kid", "expired", "wrong-audience")
+HERD_WINDOW_S: Final = 2.0  # the refresh storm's phase after the herd instant
 PROGRESS_PREFIX: Final = "MCP-LOAD-PROGRESS "  # a JSON line a second on the master's stdout
 
 

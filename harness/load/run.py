@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import dataclasses
 import math
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -54,7 +55,8 @@ def run_load(
         console.print(f"load: cannot run against {url}: {exc}")
         return 3
     elapsed = time.monotonic() - started
-    results = _results(locust.tally, probes, args, ctx_offers_dcr)
+    host = inv.HostLoad(load1=os.getloadavg()[0], cores=os.cpu_count() or 1)
+    results = _results(locust.tally, probes, args, ctx_offers_dcr, host)
     gates = _gates(locust.tally, args)
     report = Report(
         tool_version=__version__,
@@ -64,7 +66,7 @@ def run_load(
         duration_s=elapsed,
         seed=0,
         results=results,
-        extra={"load": _section(locust, probes, gates, args)},
+        extra={"load": {**_section(locust, probes, gates, args), "host": dataclasses.asdict(host)}},
     )
     render_all(report, out)
     for r in results:
@@ -179,7 +181,7 @@ def _settled[T](value: T | BaseException) -> T | Exception:
 
 
 def _results(
-    tally: Tally, probes: Probes, args: argparse.Namespace, offers_dcr: bool
+    tally: Tally, probes: Probes, args: argparse.Namespace, offers_dcr: bool, host: inv.HostLoad
 ) -> tuple[Result, ...]:
     grace = probes.grace if isinstance(probes.grace, GraceEvidence) else None
     grace_error = probes.grace if isinstance(probes.grace, Exception) else None
@@ -199,8 +201,8 @@ def _results(
         inv.judge_herd(tally, round(args.duration * HERD_SHARE, 3)),
         inv.judge_no_invalid(tally),
         inv.judge_no_5xx(tally),
-        inv.judge_cost(tally),
-        inv.judge_isolation(tally),
+        inv.judge_cost(tally, _plan(args, 1), host),
+        inv.judge_isolation(tally, _plan(args, 1), host),
         inv.judge_registration(tally, offers_dcr),
     )
 

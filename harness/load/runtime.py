@@ -18,18 +18,19 @@ from pathlib import Path
 from typing import Any, Final
 
 import gevent  # type: ignore[import-untyped]
+import gevent.lock  # type: ignore[import-untyped]
 from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness.load.material import MATERIAL_ENV, RESULTS_ENV, Material, TokenMaterial
-from harness.load.names import PROGRESS_PREFIX
+from harness.load.names import HERD_WINDOW_S, PROGRESS_PREFIX
 from harness.load.stats import Tally
 from harness.redact import SecretVault, fingerprint
 
-HERD_WINDOW_S: Final = 2.0  # the refresh storm's phase after the herd instant
 TARGET_ENV: Final = "MCP_LOAD_TARGET"
 REPORT_KEY: Final = "mcp_auth_harness"
+PENDING_KEY: Final = "mcp_auth_harness_pending"
 
 
 @dataclass(slots=True)
@@ -113,12 +114,42 @@ def _listen(hook: Any, handler: Callable[..., None]) -> None:
 
 
 def runtime_of(environment: Environment) -> LoadRuntime:
+    """This process's runtime; with `--mcp-target` the first user to ask logs the users in
+    (the others wait on the lock), so a worker is ready whenever the master starts it."""
     found = getattr(environment, REPORT_KEY, None)
-    if not isinstance(found, LoadRuntime):
+    if isinstance(found, LoadRuntime):
+        return found
+    pending = getattr(environment, PENDING_KEY, None)
+    if pending is None:
         raise RuntimeError(
             f"no load material: set {MATERIAL_ENV} (the harness does) or --mcp-target URL"
         )
+    target, token_sets, lock = pending
+    with lock:
+        found = getattr(environment, REPORT_KEY, None)
+        if not isinstance(found, LoadRuntime):
+            found = _install(environment, _prepared_material(target, token_sets))
     return found
+
+
+def target_of(environment: Environment) -> str:
+    """The MCP endpoint this process loads: from its material, else from --mcp-target."""
+    found = getattr(environment, REPORT_KEY, None)
+    if isinstance(found, LoadRuntime):
+        return found.material.mcp_url
+    pending = getattr(environment, PENDING_KEY, None)
+    return str(pending[0]) if pending else ""
+
+
+def _install(environment: Environment, path: str) -> LoadRuntime:
+    material = Material.read(path)
+    runtime = LoadRuntime(
+        material=material,
+        vault=SecretVault(material.secrets()),
+        chains=_chains(material.tokens),
+    )
+    setattr(environment, REPORT_KEY, runtime)
+    return runtime
 
 
 def _chains(tokens: tuple[TokenMaterial, ...]) -> list[Chain]:
@@ -151,19 +182,17 @@ def _init(environment: Environment, **_kwargs: object) -> None:
     target = getattr(options, "mcp_target", "") if options is not None else ""
     if not path and isinstance(environment.runner, MasterRunner):
         return  # the master runs no users: the workers bring their own material
-    if not path and target:
-        path = _prepared_material(target, getattr(options, "mcp_token_sets", 50))
-    if not path:
-        return  # runtime_of() says what is missing when a user starts
-    material = Material.read(path)
-    runtime = LoadRuntime(
-        material=material,
-        vault=SecretVault(material.secrets()),
-        chains=_chains(material.tokens),
-    )
-    setattr(environment, REPORT_KEY, runtime)
     if environment.host is None:
-        environment.host = material.mcp_url
+        environment.host = target or None
+    if path:
+        _install(environment, path)
+        if environment.host is None:
+            environment.host = runtime_of(environment).material.mcp_url
+    elif target:
+        sets = getattr(options, "mcp_token_sets", 50)
+        setattr(environment, PENDING_KEY, (target, sets, gevent.lock.Semaphore()))
+        if not isinstance(environment.runner, WorkerRunner):
+            runtime_of(environment)  # log in now; a worker waits for its first user instead
 
 
 def _wire(environment: Environment, **_kwargs: object) -> None:

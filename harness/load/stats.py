@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 MAX_SAMPLES = 5  # evidence kept per outcome kind
+MIN_PER_SECOND = 5  # calls a second needs before its percentile is compared
 
 
 def bucket(ms: float) -> int:
@@ -102,6 +103,8 @@ class Tally:
     phases: dict[str, Counter] = field(default_factory=dict)
     #: whole seconds since the test started -> all requests of that second
     series: dict[int, Counter] = field(default_factory=dict)
+    #: "<second>|<name>" -> that endpoint's requests in that second (robust phase comparisons)
+    per_second: dict[str, Counter] = field(default_factory=dict)
     #: invariant outcome kinds ("invalid_accepted", "server_error", "herd_failed", ...)
     outcomes: dict[str, int] = field(default_factory=dict)
     samples: dict[str, list[dict[str, object]]] = field(default_factory=dict)
@@ -110,6 +113,7 @@ class Tally:
         self.endpoints.setdefault(name, Counter()).add(ms, outcome)
         self.phases.setdefault(f"{phase}|{name}", Counter()).add(ms, outcome)
         self.series.setdefault(second, Counter()).add(ms, outcome)
+        self.per_second.setdefault(f"{second}|{name}", Counter()).add(ms, outcome)
 
     def note(self, kind: str, sample: dict[str, object] | None = None, n: int = 1) -> None:
         self.outcomes[kind] = self.outcomes.get(kind, 0) + n
@@ -122,13 +126,14 @@ class Tally:
         return {
             "endpoints": {k: v.to_json() for k, v in self.endpoints.items()},
             "phases": {k: v.to_json() for k, v in self.phases.items()},
+            "per_second": {k: v.to_json() for k, v in self.per_second.items()},
             "series": {str(k): v.to_json() for k, v in self.series.items()},
             "outcomes": dict(self.outcomes),
             "samples": {k: list(v) for k, v in self.samples.items()},
         }
 
     def merge(self, data: Mapping[str, object]) -> None:
-        for attr in ("endpoints", "phases"):
+        for attr in ("endpoints", "phases", "per_second"):
             target: dict[str, Counter] = getattr(self, attr)
             for key, value in cast("dict[str, dict[str, object]]", data[attr]).items():
                 target.setdefault(key, Counter()).merge(value)
@@ -149,7 +154,7 @@ class Tally:
     def drain(self) -> dict[str, object]:
         """This tally as JSON, then empty (a worker's delta since its last report)."""
         data = self.to_json()
-        self.endpoints, self.phases, self.series = {}, {}, {}
+        self.endpoints, self.phases, self.series, self.per_second = {}, {}, {}, {}
         self.outcomes, self.samples = {}, {}
         return data
 
@@ -164,6 +169,26 @@ class Tally:
             if counter is not None:
                 merged.merge(counter.latency.counts)
         return merged
+
+    def merged(self, name: str, seconds: Iterable[int]) -> Histogram:
+        """`name`'s latency over `seconds`."""
+        merged = Histogram()
+        for second in seconds:
+            counter = self.per_second.get(f"{second}|{name}")
+            if counter is not None:
+                merged.merge(counter.latency.counts)
+        return merged
+
+    def second_percentiles(self, name: str, seconds: Iterable[int], q: float) -> list[float]:
+        """`name`'s q-quantile in each of `seconds` that saw at least MIN_PER_SECOND calls."""
+        found = []
+        for second in seconds:
+            counter = self.per_second.get(f"{second}|{name}")
+            if counter is not None and counter.count >= MIN_PER_SECOND:
+                value = counter.latency.percentile(q)
+                if value is not None:
+                    found.append(value)
+        return found
 
     def series_json(self) -> list[dict[str, object]]:
         """`load.series`: one point a second, `t` in seconds since the test started."""

@@ -35,7 +35,7 @@ from harness.load.names import (
     initialize_request,
     invalid_name,
 )
-from harness.load.runtime import Chain, LoadRuntime, runtime_of
+from harness.load.runtime import Chain, LoadRuntime, runtime_of, target_of
 from harness.oauth.pkce import new_pkce
 
 EXPIRY_MARGIN_S: Final = 1.0  # refresh this long before `expires_at`
@@ -55,6 +55,11 @@ class AuthUser(FastHttpUser):
 
     abstract = True
     insecure = False
+
+    def __init__(self, environment: Any) -> None:
+        # every URL is absolute (from the material); a worker gets no --host from its master
+        self.host = environment.host or self.host or target_of(environment)
+        super().__init__(environment)
 
     @property
     def rt(self) -> LoadRuntime:

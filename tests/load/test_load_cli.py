@@ -21,6 +21,7 @@ def _load(
     defects: list[str],
     *extra: str,
     register_rate_limit: int | None = None,
+    duration: str = "8",
 ) -> tuple[int, dict[str, object]]:
     config = ReferenceConfig(
         defects=parse_defects(defects),
@@ -28,7 +29,7 @@ def _load(
         register_rate_limit=register_rate_limit,
     )
     with ReferenceServer(config) as server:
-        argv = ["load", "--target", server.mcp_url, "--duration", "8", "--out", str(tmp_path)]
+        argv = ["load", "--target", server.mcp_url, "--duration", duration, "--out", str(tmp_path)]
         code = main([*argv, *extra])
     return code, json.loads((tmp_path / "report.json").read_text())
 
@@ -37,6 +38,20 @@ def _verdicts(report: dict[str, object]) -> dict[str, str]:
     results = report["results"]
     assert isinstance(results, list)
     return {r["check"]: r["verdict"] for r in results}
+
+
+LATENCY = ("load.rejection-cost", "load.flood-isolation")
+
+
+def _latency(report: dict[str, object], verdicts: dict[str, str], expected: str) -> None:
+    """The latency invariants get `expected`, or, on a saturated machine, an honest skip."""
+    results = report["results"]
+    assert isinstance(results, list)
+    for result in results:
+        if result["check"] in LATENCY:
+            busy = result["verdict"] == "skip" and "saturated" in result["message"]
+            assert busy or result["verdict"] == expected, result["message"]
+            verdicts.pop(result["check"])
 
 
 def test_correct_server_with_two_workers(tmp_path: Path) -> None:
@@ -55,16 +70,16 @@ def test_correct_server_with_two_workers(tmp_path: Path) -> None:
         "--max-fail-ratio",
         "0.01",
         register_rate_limit=6,
+        duration="10",
     )
     verdicts = _verdicts(report)
+    _latency(report, verdicts, "pass")
     assert verdicts == {
         "load.refresh-race": "pass",
         "load.refresh-grace": "pass",
         "load.expiry-herd": "pass",
         "load.no-invalid-accepted": "pass",
         "load.no-5xx": "pass",
-        "load.rejection-cost": "pass",
-        "load.flood-isolation": "pass",
         "load.registration-limited": "pass",
     }, json.dumps(report["results"], indent=1)
     assert code == 0
@@ -121,15 +136,15 @@ def test_reuse_and_invalid_token_cost_defects(tmp_path: Path) -> None:
         "2",
         "--fail-on",
         "should",
+        duration="10",
     )
     verdicts = _verdicts(report)
     assert verdicts["load.refresh-grace"] == "fail"
-    assert verdicts["load.rejection-cost"] == "warn"
-    assert verdicts["load.flood-isolation"] == "warn"
     assert verdicts["load.no-invalid-accepted"] == "pass"
     assert code == 1
     cost = next(r for r in report["results"] if r["check"] == "load.rejection-cost")
-    assert "random-kid" in cost["message"]
+    assert "saturated" in cost["message"] or "rejecting random-kid" in cost["message"]
+    _latency(report, verdicts, "warn")
 
 
 def test_refresh_storm_defect(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.load import invariants as inv
+from harness.load.material import Plan
 from harness.load.mix import parse_mix
 from harness.load.names import MCP_TOOLS, REGISTER, invalid_name
 from harness.load.probes import GraceEvidence, Replay, grace_offsets
@@ -100,9 +101,23 @@ def test_registration_and_cost_judgements() -> None:
     tally.record(name=REGISTER, phase="flood", second=0, ms=3, outcome="rate_limited")
     assert inv.judge_registration(tally, True).verdict is Verdict.PASS
     for _ in range(inv.MIN_SAMPLES):
-        tally.record(name=MCP_TOOLS, phase="flood", second=0, ms=3, outcome="ok")
-        tally.record(name=invalid_name("random-kid"), phase="flood", second=0, ms=30, outcome="ok")
-    assert inv.judge_cost(tally).verdict is Verdict.WARN
+        tally.record(name=MCP_TOOLS, phase="flood", second=5, ms=3, outcome="ok")
+        tally.record(name=invalid_name("random-kid"), phase="flood", second=5, ms=30, outcome="ok")
+        tally.record(name=invalid_name("garbage"), phase="flood", second=5, ms=3, outcome="ok")
+    plan = Plan(
+        duration_s=10,
+        baseline_s=3,
+        herd_at_s=None,
+        think_s=0.1,
+        max_requests=10,
+        max_registrations=0,
+    )
+    cost = inv.judge_cost(tally, plan, inv.HostLoad(load1=0.5, cores=2))
+    assert cost.verdict is Verdict.WARN
+    assert "rejecting random-kid tokens" in cost.message
+    busy = inv.judge_cost(tally, plan, inv.HostLoad(load1=9.0, cores=2))
+    assert busy.verdict is Verdict.SKIP
+    assert "saturated" in busy.message
 
 
 def test_gates() -> None:
