@@ -29,8 +29,10 @@ def _load(
         register_rate_limit=register_rate_limit,
     )
     with ReferenceServer(config) as server:
+        target = tmp_path / "target.toml"  # --config: a second resource for wrong-audience tokens
+        target.write_text(f'[target]\nother_resource = "{server.other_mcp_url}"\n')
         argv = ["load", "--target", server.mcp_url, "--duration", duration, "--out", str(tmp_path)]
-        code = main([*argv, *extra])
+        code = main([*argv, "--config", str(target), *extra])
     return code, json.loads((tmp_path / "report.json").read_text())
 
 
@@ -73,6 +75,8 @@ def test_correct_server_with_two_workers(tmp_path: Path) -> None:
         duration="10",
     )
     verdicts = _verdicts(report)
+    invalid = next(r for r in report["results"] if r["check"] == "load.no-invalid-accepted")
+    assert "wrong-audience" in invalid["message"].split("(not exercised")[0]
     _latency(report, verdicts, "pass")
     assert verdicts == {
         "load.refresh-race": "pass",
@@ -156,6 +160,24 @@ def test_refresh_storm_defect(tmp_path: Path) -> None:
     assert verdicts["load.no-5xx"] == "fail"
     assert verdicts["load.no-invalid-accepted"] == "skip"  # no invalid traffic in this mix
     assert code == 1
+
+
+def test_embedded_reference_with_bounds_and_a_failing_gate(tmp_path: Path) -> None:
+    """No --target: the embedded reference. The request, registration and race bounds hold, and
+    a p95 gate no server meets exits 1 with the gate named."""
+    argv = ["load", "--duration", "5", "--users", "6", "--spawn-rate", "6", "--out", str(tmp_path)]
+    argv += ["--mix", "mcp=2,register=2,invalid=1", "--max-requests", "150"]
+    argv += ["--max-registrations", "4", "--race-size", "3", "--max-p95-ms", "0.01"]
+    assert main(argv) == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    load = report["load"]
+    assert load["totals"]["requests"] <= 150 + 6  # at most one request in flight per user
+    assert load["endpoints"]["register"]["requests"] <= 4
+    assert load["gates"][0]["gate"] == "max-p95-ms"
+    assert load["gates"][0]["passed"] is False
+    race = next(r for r in report["results"] if r["check"] == "load.refresh-race")
+    assert race["message"].startswith("3 concurrent refreshes")
+    assert report["target"]["url"].startswith("http://127.0.0.1:")
 
 
 def test_remote_target_refused_without_flag(capsys: object) -> None:
