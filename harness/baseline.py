@@ -167,3 +167,18 @@ def apply_baseline(
     }
     updated = replace(report, extra={**report.extra, "baseline": section})
     return updated, tuple(new), tuple(fixed), tuple(stale)
+
+
+def gate(
+    report: Report, *, baseline: str | None, write: str | None, fail_on: str
+) -> tuple[Report, list[Result]]:
+    """For a command's `--baseline`/`--write-baseline` (see `harness.cli.add_baseline_options`):
+    the report to write and the results that count for its exit code (those at `--fail-on`,
+    less the accepted ones; none when the baseline was just written from this report)."""
+    if write is not None:
+        write_baseline(report, write)
+        return report, []
+    if baseline is not None:
+        report, new, _fixed, _stale = apply_baseline(report, baseline)
+        return report, failing(new, fail_on)
+    return report, failing(report.results, fail_on)
