@@ -10,6 +10,8 @@ Besides wrk's figures it reports the proxy process's CPU time per request (from 
 busy machine disturbs far less than requests/s.
 
 Usage: python bench/proxy_overhead.py [SECONDS] [CONNECTIONS] [ROUNDS]   (default 5 s, 8, 3)
+BENCH_EMPTY_SCRIPT=FILE adds mitmdump -s FILE (a script with `addons = []`): what loading any
+script costs, which is mitmproxy's and not the addon's.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ VARIANTS = (
     ("mitmdump, dumper", ["--flow-detail", "1"]),
     ("addon, console", ["--flow-detail", "0", "-s", str(ADDON)]),
 )
+if os.environ.get("BENCH_EMPTY_SCRIPT"):  # what loading any script costs (not the addon's doing)
+    EMPTY = ["--flow-detail", "0", "-s", os.environ["BENCH_EMPTY_SCRIPT"]]
+    VARIANTS = (*VARIANTS, ("empty -s script", EMPTY))
 LUA = """
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY")
