@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 import gevent  # type: ignore[import-untyped]
 from locust import task
 from locust.contrib.fasthttp import FastHttpUser
-from locust.exception import StopUser
+from locust.exception import RescheduleTask, StopUser
 
 from harness.load.forge import GARBAGE, random_kid
 from harness.load.names import (
@@ -39,13 +39,14 @@ from harness.load.runtime import Chain, LoadRuntime, runtime_of, target_of
 from harness.oauth.pkce import new_pkce
 
 EXPIRY_MARGIN_S: Final = 1.0  # refresh this long before `expires_at`
-RETRY_AFTER_MAX_S: Final = 30.0
+RETRY_AFTER_MAX_S: Final = 30.0  # a longer Retry-After ends that request for the run
 TOKEN_ATTEMPTS: Final = 3  # a token request answered 429 is sent again after Retry-After
 
 
 def _retry_after(value: str | None) -> float:
+    """Seconds to wait (delta-seconds; a date or nonsense counts as 1 s)."""
     try:
-        return min(max(float(value or 1), 0.0), RETRY_AFTER_MAX_S)
+        return max(float(value or 1), 0.0)
     except ValueError:
         return 1.0
 
@@ -90,6 +91,9 @@ class AuthUser(FastHttpUser):
         if rt.stopped:
             raise StopUser()
         wait = rt.blocked_until.get(name, 0.0) - time.time()
+        if wait > rt.material.plan.duration_s - rt.elapsed() or wait > RETRY_AFTER_MAX_S:
+            gevent.sleep(1.0)  # not sent again in this run: Retry-After outlasts it
+            raise RescheduleTask()
         if wait > 0:
             gevent.sleep(wait)  # Retry-After is a time, not an event
         sent = dict(headers or {})
