@@ -241,9 +241,16 @@ def run_state(
     pending: list[Pending] = []
     seen: list[PropertyFailed] = []
     first_seen: list[float] = []
+    late: list[FailureRecord] = []  # rotated-out refresh tokens alive past the grace window
 
     def start() -> None:
-        """Each machine: none past the area's end, nor past a sighted failure's shrink time."""
+        """Each machine: none past the area's end, nor past a sighted failure's shrink time;
+        refresh tokens whose grace window has passed are re-tried first."""
+        found_late = recheck(ctx, pending, wait=False) if pending else None
+        if found_late is not None:
+            ctx.masked.add((found_late.prop, "*"))
+            shrunk = steps_input(found_late)
+            late.append(record(ctx, "state", found_late, shrunk, options.seed, started=started))
         if seen and not first_seen:
             first_seen.append(time.monotonic())
         if time.monotonic() > (first_seen[0] + SHRINK_S if first_seen else end):
@@ -269,10 +276,12 @@ def run_state(
         outcome.failures.append(
             record(ctx, "state", found, steps_input(found), options.seed, started=started)
         )
-    late = recheck(ctx, pending)
-    if late is not None:
+    outcome.failures += late
+    found_late = recheck(ctx, pending)
+    if found_late is not None:
+        shrunk = steps_input(found_late)
         outcome.failures.append(
-            record(ctx, "state", late, steps_input(late), options.seed, started=started)
+            record(ctx, "state", found_late, shrunk, options.seed, started=started)
         )
     outcome.duration_s = time.monotonic() - started
     return outcome
