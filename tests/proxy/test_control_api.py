@@ -66,6 +66,11 @@ def test_faults_switch_mid_traffic_through_the_api(
             assert "valid:" in (bad.json_object() or {}).get("error", "")
             recorded = await control.request("GET", mcp_proxy.control_url + "/exchanges")
             assert isinstance(recorded.json(), list)
+            assert len(recorded.json()) == len(mcp_proxy.exchanges())  # type: ignore[arg-type]
+            for spec in ("reset:p=0.5", "latency:ms=5"):
+                await control.request("POST", api, content=spec.encode())  # a bare SPEC body
+            cleared = await control.request("DELETE", api)
+            assert (cleared.status, cleared.json_object()) == (200, {"removed": 2})
 
     asyncio.run(main())
     assert seen[:3] == [200, 200, 200]

@@ -9,11 +9,13 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from harness.oauth.registration import ClientCredentials
 from harness.redact import SecretVault
+from simulators.embedded import free_port
 from simulators.reference import ReferenceServer
 from tests.proxy.client import ProxiedClient, http_for
 
@@ -86,6 +88,10 @@ def test_mitmdump_with_the_addon(
             "mcp_faults=expire-token:after=1,rpc=tools/call;drop-refresh-token",
             "--set",
             f"mcp_out={tmp_path}",
+            "--set",
+            "mcp_seed=5",
+            "--set",
+            f"mcp_control_port={free_port()}",
         ],
         r"listening at 127\.0\.0\.1:(\d+)",
     )
@@ -96,6 +102,10 @@ def test_mitmdump_with_the_addon(
         process.send_signal(signal.SIGINT)
     output = finish(process)
     report = json.loads((tmp_path / "report.json").read_text())
+    assert report["seed"] == 5
+    control = re.search(r"control API on (http://127\.0\.0\.1:\d+)", output)
+    assert control is not None
+    assert control.group(1) == report["proxy"]["control_url"]
     faults = {f["spec"]: f["fired"] for f in report["proxy"]["faults"]}
     assert faults == {"expire-token:after=1,rpc=tools/call": 1, "drop-refresh-token": 1}
     assert "tools/call whoami → 401 invalid_token" in output  # the live view in mitmdump's log
@@ -140,24 +150,22 @@ def test_proxy_command_until_idle(
     assert_clean(tmp_path, [output], vault)
 
 
-def test_proxy_command_duration(reference: ReferenceServer, tmp_path: Path) -> None:
-    process, _ = start(
-        [
-            *PROXY,
-            reference.mcp_url,
-            "--duration",
-            "1",
-            "--out",
-            str(tmp_path),
-            "--control-port",
-            "-1",
-        ],
-        r"proxy listening: ",
+def test_proxy_command_forward_mode_for_a_duration(
+    reference: ReferenceServer, tmp_path: Path
+) -> None:
+    command = [*CLI, "proxy", "--forward", "--listen", "127.0.0.1:0", "--duration", "2"]
+    process, found = start(
+        [*command, "--out", str(tmp_path), "--control-port", "-1"],
+        r"proxy listening: (\S+) -> forward mode",
     )
-    finish(process)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": found.group(1)}))
+    with opener.open(reference.prm_url, timeout=10) as answer:
+        assert json.load(answer)["resource"] == reference.mcp_url
+    finish(process)  # it stops by itself after --duration
     report = json.loads((tmp_path / "report.json").read_text())
-    assert 1 <= report["duration_s"] < 20
-    assert report["proxy"]["control_url"] is None
+    assert 2 <= report["duration_s"] < 20
+    assert (report["proxy"]["mode"], report["proxy"]["control_url"]) == ("regular", None)
+    assert [e["request"]["url"] for e in report["proxy"]["exchanges"]] == [reference.prm_url]
 
 
 def test_proxy_command_sigint_writes_the_report(
