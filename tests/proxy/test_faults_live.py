@@ -201,6 +201,11 @@ def test_rate_limit_latency_and_reset(
         mcp_proxy.add_fault("reset:rpc=tools/call,times=1")
         with pytest.raises(TargetError):  # the connection was killed
             await client.tool("whoami")
+        # After the upstream answered: the server did the work, the client never hears of it.
+        mcp_proxy.add_fault("reset:dir=response,rpc=tools/call,times=1")
+        with pytest.raises(TargetError):
+            await client.tool("whoami")
+        assert (await client.tool("whoami")).status == 200
 
     drive(mcp_proxy, oauth_client, scenario)
     assert all(count == 1 for count in fired(mcp_proxy).values()), fired(mcp_proxy)
