@@ -53,7 +53,7 @@ def test_distributed_workers_log_in_themselves_and_report_to_the_master(tmp_path
             [
                 *base,
                 *("--master", "--expect-workers", "2", "--headless", "-u", "6", "-r", "6"),
-                *("-t", "5s", "--master-bind-host", "127.0.0.1", "--master-bind-port", port),
+                *("-t", "10s", "--master-bind-host", "127.0.0.1", "--master-bind-port", port),
                 "--only-summary",
             ],
             env=env,
