@@ -33,7 +33,8 @@ class Memory:
 
     first_seen: dict[str, float] = field(default_factory=dict)  # token fingerprint -> time
     expired: dict[str, Fault] = field(default_factory=dict)
-    resource_metadata: str | None = None  # as the client sees it
+    # The upstream's own challenge URL per origin the client addresses (as the client sees it).
+    resource_metadata: dict[str, str] = field(default_factory=dict)
 
     def token_age(self, bearer: str, now: float) -> float:
         return now - self.first_seen.setdefault(fingerprint(bearer), now)
@@ -77,8 +78,8 @@ def _rpc(body: bytes) -> tuple[str | None, str | None]:
 def challenge_url(memory: Memory, client_origin: str, path: str) -> str:
     """The PRM URL for a made-up challenge: the one the upstream's own challenges name, else the
     RFC 9728 §3.1 path-suffixed default for the requested path."""
-    if memory.resource_metadata:
-        return memory.resource_metadata
+    if client_origin in memory.resource_metadata:
+        return memory.resource_metadata[client_origin]
     return client_origin + PRM_WELL_KNOWN + ("" if path == "/" else path)
 
 
@@ -211,12 +212,12 @@ def _rotate(document: dict[str, object], target: str) -> bool:
     return True
 
 
-def remember_challenge(memory: Memory, response: http.Response) -> None:
+def remember_challenge(memory: Memory, client_origin: str, response: http.Response) -> None:
     """Keep the upstream's own resource_metadata URL (already rewritten for the client)."""
     if response.status_code == 401:
         found = _RESOURCE_METADATA.search(response.headers.get("www-authenticate") or "")
         if found:
-            memory.resource_metadata = found.group(1)
+            memory.resource_metadata[client_origin] = found.group(1)
 
 
 def acts_on_response(fault: Fault) -> bool:

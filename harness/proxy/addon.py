@@ -54,6 +54,7 @@ class FlowState:
     view: RequestView
     client_url: str
     request: RawMessage
+    client_origin: str  # the origin the client addressed (the proxy's, in reverse mode)
     rewriter: Rewriter | None
     pending: list[Fault] = field(default_factory=list)  # response faults decided on the request
     fired: list[str] = field(default_factory=list)
@@ -174,8 +175,8 @@ class McpAuthAddon:
             if actions.acts_on_response(fault):
                 state.pending.append(fault)
                 continue
-            client_origin = _client_origin(flow)
-            if await actions.act_on_request(fault, flow, state.view, self.memory, client_origin):
+            origin_ = state.client_origin
+            if await actions.act_on_request(fault, flow, state.view, self.memory, origin_):
                 self._fired(state, fault)
             if flow.response is not None or flow.error is not None:
                 state.answered = flow.response is not None
@@ -201,7 +202,7 @@ class McpAuthAddon:
             return
         if state.rewriter is not None:
             _rewrite_response(response, state.rewriter)
-        actions.remember_challenge(self.memory, response)
+        actions.remember_challenge(self.memory, state.client_origin, response)
         for fault in state.pending:
             if await actions.act_on_response(fault, flow):
                 self._fired(state, fault)
@@ -214,7 +215,7 @@ class McpAuthAddon:
         fault = self.memory.expired.get(fingerprint(bearer)) if bearer else None
         if fault is None or fault.removed:
             return False
-        flow.response = actions.expired_answer(self.memory, _client_origin(flow), state.view.path)
+        flow.response = actions.expired_answer(self.memory, state.client_origin, state.view.path)
         state.answered = True
         state.fired.append(f"{fault.spec.kind}#{fault.id}")  # `fired` counts expirations only
         return True
@@ -283,15 +284,17 @@ def _body(message: http.Message) -> bytes:
 def _state_of(flow: http.HTTPFlow) -> FlowState:
     request = flow.request
     mode = flow.client_conn.proxy_mode
-    client_origin = _client_origin(flow)
     rewriter = None
     if isinstance(mode, ReverseMode):
+        client_origin = _client_origin(flow)
         upstream = origin("https" if mode.scheme == "https" else "http", *mode.address)
         rewriter = rewriter_for(client_origin, upstream)
         url = client_origin + request.path
-    else:
+    else:  # forward: the client addresses the server itself
+        client_origin = origin(request.scheme, request.host, request.port)
         url = request.pretty_url
     return FlowState(
+        client_origin=client_origin,
         started=time.monotonic(),
         view=actions.request_view(flow),
         client_url=url,
@@ -301,6 +304,7 @@ def _state_of(flow: http.HTTPFlow) -> FlowState:
 
 
 def _client_origin(flow: http.HTTPFlow) -> str:
+    """The proxy as the client reached it (reverse mode)."""
     host, port = flow.client_conn.sockname[:2]
     return origin("https" if flow.client_conn.tls else "http", host, port)
 

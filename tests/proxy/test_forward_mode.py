@@ -26,10 +26,23 @@ def test_forward_proxy(reference: ReferenceServer) -> None:
             opener.open(reference.issuer + "/.well-known/oauth-authorization-server", timeout=10)
         assert refused.value.code == 404
         refused.value.close()
+        proxy.add_fault("expire-token")  # its challenge names the server's PRM, not the proxy
+        bearer = urllib.request.Request(  # noqa: S310 - the reference's http URL
+            reference.mcp_url, data=b"{}", headers={"Authorization": "Bearer not-a-real-token"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as expired:
+            opener.open(bearer, timeout=10)
+        challenge = expired.value.headers["www-authenticate"]
+        expired.value.close()
+        assert f'resource_metadata="{reference.prm_url}"' in challenge
     finally:
         report = proxy.stop()
     urls = [e.request.url for e in proxy.exchanges()]
-    assert urls == [reference.prm_url, reference.issuer + "/.well-known/oauth-authorization-server"]
+    assert urls == [
+        reference.prm_url,
+        reference.issuer + "/.well-known/oauth-authorization-server",
+        reference.mcp_url,
+    ]
     section = report.extra["proxy"]
     assert isinstance(section, dict)
     assert (section["mode"], section["upstream"], report.target_url) == (
