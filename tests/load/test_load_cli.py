@@ -113,6 +113,7 @@ def test_race_expired_and_garbage_defects(tmp_path: Path) -> None:
         "12",
         "--mix",
         "mcp=4,invalid=6",
+        duration="6",
     )
     verdicts = _verdicts(report)
     assert verdicts["load.refresh-race"] == "fail"
@@ -153,7 +154,10 @@ def test_reuse_and_invalid_token_cost_defects(tmp_path: Path) -> None:
 
 def test_refresh_storm_defect(tmp_path: Path) -> None:
     code, report = _load(
-        tmp_path, ["refresh-storm-503"], "--users", "12", "--mix", "mcp=1", "--think-ms", "50"
+        tmp_path,
+        ["refresh-storm-503"],
+        *("--users", "12", "--mix", "mcp=1", "--think-ms", "50"),
+        duration="6",
     )
     verdicts = _verdicts(report)
     assert verdicts["load.expiry-herd"] == "fail"

@@ -1,6 +1,6 @@
-"""A vendor's own locustfile importing the harness's users runs under plain `locust`
-(headless here; the web UI is the same process without --headless): without harness-made
-material it logs in itself from a plain subprocess (`--mcp-target`)."""
+"""Plain `locust` with the harness's users, without the harness driving: a vendor's own
+locustfile in distributed mode, and the harness's locustfile under the web UI; without
+harness-made material each process logs in itself from a plain subprocess (`--mcp-target`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from harness.load.driver import LOCUSTFILE
@@ -20,34 +25,16 @@ from harness.load.users import InvalidTokenUser, McpUser  # noqa: F401
 """
 
 
-def test_vendor_locustfile_with_mcp_target(tmp_path: Path) -> None:
+def test_distributed_workers_log_in_themselves_and_report_to_the_master(tmp_path: Path) -> None:
+    """README's distributed mode with a vendor's own locustfile importing the users: a master
+    and two workers (local processes standing in for other machines); each worker logs in its
+    own users, the master merges their tallies."""
     locustfile = tmp_path / "locustfile.py"
     locustfile.write_text(VENDOR_LOCUSTFILE)
-    results = tmp_path / "results.json"
-    env = {**os.environ, RESULTS_ENV: str(results)}
-    with ReferenceServer() as server:
-        command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless"]
-        command += ["-u", "4", "-r", "4", "-t", "3s", "--only-summary"]
-        command += ["--mcp-target", server.mcp_url, "--mcp-token-sets", "4"]
-        done = subprocess.run(  # noqa: S603
-            command, env=env, capture_output=True, text=True, timeout=60, check=False
-        )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "mcp: tools/list" in done.stdout + done.stderr  # locust's own summary table
-    tally = json.loads(results.read_text())
-    assert tally["endpoints"]["mcp: tools/list"]["count"] > 0
-    assert tally["endpoints"]["mcp: tools/list"]["failures"] == 0
-    assert tally["endpoints"]["mcp: invalid token (garbage)"]["failures"] == 0
-    assert "eyJ" not in done.stdout + done.stderr  # no token in locust's output
-
-
-def test_distributed_workers_log_in_themselves_and_report_to_the_master(tmp_path: Path) -> None:
-    """README's distributed mode: a master and two workers (here local processes standing in
-    for other machines); each worker logs in its own users, the master merges their tallies."""
     results = tmp_path / "merged.json"
     port = str(_free_port())
-    base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
-    env = {**os.environ, RESULTS_ENV: str(results), "MCP_LOAD_MIX": "mcp=3,invalid=1"}
+    base = [sys.executable, "-m", "locust", "-f", str(locustfile)]
+    env = {**os.environ, RESULTS_ENV: str(results)}
     with ReferenceServer() as server:
         master = subprocess.Popen(  # noqa: S603
             [
@@ -88,7 +75,8 @@ def test_distributed_workers_log_in_themselves_and_report_to_the_master(tmp_path
     tools = tally["endpoints"]["mcp: tools/list"]
     assert tools["count"] > 0
     assert tools["failures"] == 0
-    assert "eyJ" not in stderr
+    assert tally["endpoints"]["mcp: invalid token (garbage)"]["failures"] == 0
+    assert "eyJ" not in stderr  # no token in locust's output
 
 
 def _free_port() -> int:
@@ -96,3 +84,51 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def test_harness_locustfile_under_the_web_ui(tmp_path: Path) -> None:
+    """`locust -f harness/load/locustfile.py --mcp-target URL` with the web UI: start a swarm
+    through the UI's own endpoint and read the stable request names back from its stats."""
+    port = _free_port()
+    ui = f"http://127.0.0.1:{port}"
+    with ReferenceServer() as server:
+        command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--web-host"]
+        command += ["127.0.0.1", "--web-port", str(port), "--mcp-target", server.mcp_url]
+        command += ["--mcp-token-sets", "3"]
+        env = {**os.environ, "MCP_LOAD_MIX": "mcp=1,invalid=1"}
+        process = subprocess.Popen(  # noqa: S603
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            assert process.stderr is not None
+            for line in process.stderr:  # the UI announces itself once it listens
+                if "Starting web interface" in line:
+                    break
+            form = urllib.parse.urlencode({"user_count": "2", "spawn_rate": "2"}).encode()
+            assert json.loads(_fetch(f"{ui}/swarm", form))["success"] is True
+            names: set[str] = set()
+            deadline = time.monotonic() + 20
+            while "mcp: tools/list" not in names and time.monotonic() < deadline:
+                names = {s["name"] for s in json.loads(_fetch(f"{ui}/stats/requests"))["stats"]}
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+            if process.stderr is not None:
+                process.stderr.close()
+    assert "mcp: tools/list" in names
+
+
+def _fetch(url: str, data: bytes | None = None) -> bytes:
+    """GET (or POST `data`) once the UI listens: locust logs its start before it binds, and
+    signals nothing after, so refused connections are retried, paced, for a bounded time."""
+    deadline = time.monotonic() + 20
+    pace = threading.Event()
+    while True:
+        try:
+            with urllib.request.urlopen(url, data=data, timeout=10) as answer:  # noqa: S310
+                body: bytes = answer.read()
+                return body
+        except urllib.error.URLError:
+            if time.monotonic() > deadline:
+                raise
+            pace.wait(0.05)
