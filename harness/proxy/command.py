@@ -78,7 +78,13 @@ def main(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise ConfigError(f"--{name.replace('_', '-')} must be positive")
-    return _serve(args, _settings(args))
+    from harness.errors import TargetError
+
+    try:
+        return _serve(args, _settings(args))
+    except TargetError as exc:  # e.g. the listen address is taken
+        sys.stderr.write(f"mcp-auth-harness proxy: {exc}\n")
+        return 3
 
 
 def _settings(args: argparse.Namespace) -> ProxySettings:

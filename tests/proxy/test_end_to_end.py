@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -200,3 +201,25 @@ def test_fault_list_and_bad_specs() -> None:
     )
     assert bad.returncode == 2
     assert "unknown key 'x'" in bad.stderr
+
+
+def test_a_taken_listen_address_exits_3(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = subprocess.run(  # noqa: S603 - the harness itself
+            [
+                *PROXY,
+                "http://127.0.0.1:9/mcp",
+                "--listen",
+                f"127.0.0.1:{port}",
+                "--out",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=WAIT_S,
+        )
+    assert busy.returncode == 3
+    assert f"could not listen on 127.0.0.1:{port}" in busy.stderr
