@@ -57,6 +57,10 @@ class McpProbe:
                 session=False,
                 params=query,
             )
+            if authorization and reply.result is not None and self.run.spec_revision is None:
+                # the report's spec revision: the first one the target answered with a credential
+                chosen = reply.result.get("protocolVersion", client.negotiated_version)
+                self.run.spec_revision = chosen if isinstance(chosen, str) else None
             return reply.response
         if method == "GET":
             # Only the status matters: stop after the headers, even on an open event stream.
