@@ -21,6 +21,7 @@ from simulators.reference.models import token_digest
 from .as_probes import AS_GROUPS, AS_PROBES
 from .driver import REDIRECT_URI, Driver, b64url_json, pkce_pair, query_of, running
 from .header_key_probes import HEADER_KEY_GROUPS, HEADER_KEY_PROBES
+from .load_probes import LOAD_GROUPS, LOAD_PROBES
 
 D = Defect
 INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
@@ -296,6 +297,7 @@ PROBES: dict[Defect, Probe] = {
     D.CONTENT_LENGTH_CHARS: _length_in_chars,
     **AS_PROBES,
     **HEADER_KEY_PROBES,
+    **LOAD_PROBES,
 }
 
 MOCK_UPSTREAM = "/upstream"  # a relative upstream_url: the reference serves the upstream itself
@@ -338,11 +340,12 @@ GROUPS: list[tuple[ReferenceConfig, frozenset[Defect]]] = [
 ]
 
 
+ALL_GROUPS = [*GROUPS, *AS_GROUPS, *HEADER_KEY_GROUPS, *LOAD_GROUPS]
+
+
 def test_every_defect_has_a_probe_a_group_and_a_description() -> None:
     assert set(PROBES) == set(Defect) == set(DEFECT_DESCRIPTIONS)
-    grouped = set().union(
-        *(defects for config, defects in [*GROUPS, *AS_GROUPS, *HEADER_KEY_GROUPS])
-    )
+    grouped = set().union(*(defects for config, defects in ALL_GROUPS))
     assert grouped == set(Defect)
     assert all(Defect(d.value).description for d in Defect)
 
@@ -369,7 +372,7 @@ def test_expired_tokens_are_refused_by_a_correct_server() -> None:
         assert not PROBES[D.EXPIRED_ACCEPTED](d)
 
 
-@pytest.mark.parametrize(("config", "defects"), [*GROUPS, *AS_GROUPS, *HEADER_KEY_GROUPS])
+@pytest.mark.parametrize(("config", "defects"), ALL_GROUPS)
 def test_each_defect_shows_its_bug(config: ReferenceConfig, defects: frozenset[Defect]) -> None:
     with running(ReferenceConfig(**{**_fields(config), "defects": defects})) as d:
         missing = sorted(defect for defect in defects if not PROBES[defect](d))
