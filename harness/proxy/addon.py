@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -234,7 +235,9 @@ class McpAuthAddon:
         if self.on_flow is not None:
             self.on_flow(line)
         elif line is not None:
-            log.info("%s", line)
+            # Straight to mitmdump's output, as its own flow dumper writes: a log record would
+            # also fire mitmproxy's legacy add_log event through every addon, per flow.
+            sys.stdout.write(line + "\n")
 
     @property
     def exchanges(self) -> list[Exchange]:
