@@ -31,6 +31,7 @@ FLOOD_FACTOR: Final = 3.0  # valid users' p95 under the flood: at most this time
 FLOOD_SLACK_MS: Final = 10.0
 MIN_SAMPLES: Final = 10
 MIN_SECONDS: Final = 2
+MAX_EVIDENCE: Final = 8
 SATURATED_PER_CORE: Final = 2.0  # load average per core beyond which latencies mislead
 REGISTRATIONS_TO_JUDGE: Final = 21  # one more than the TypeScript SDK's 20 an hour
 
@@ -269,7 +270,8 @@ def judge_herd(tally: Tally, herd_at_s: float | None) -> Result:
         f"retried after Retry-After), {lost} users logged out, {calls_failed} failed MCP calls "
         "during the storm"
     )
-    evidence = _samples(tally, "server_error")
+    kinds = (f"failed:{REFRESH_HERD}", f"failed:{REFRESH_EXPIRY}", f"failed:{MCP_TOOLS}")
+    evidence = tuple(e for kind in kinds for e in _samples(tally, kind))[:MAX_EVIDENCE]
     if failed or lost or calls_failed:
         return HERD.result(Verdict.FAIL, message, evidence)
     return HERD.result(Verdict.PASS, message)

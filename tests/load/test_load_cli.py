@@ -164,6 +164,8 @@ def test_refresh_storm_defect(tmp_path: Path) -> None:
     assert verdicts["load.no-5xx"] == "fail"
     assert verdicts["load.no-invalid-accepted"] == "skip"  # no invalid traffic in this mix
     assert code == 1
+    herd = next(r for r in report["results"] if r["check"] == "load.expiry-herd")
+    assert herd["evidence"][0]["response"]["status"] == 503
 
 
 def test_embedded_reference_with_bounds_and_a_failing_gate(tmp_path: Path) -> None:
