@@ -12,7 +12,9 @@ from mitmproxy import http
 from mitmproxy.test import tflow
 
 from harness.errors import ConfigError
-from harness.proxy.replay import QUIRKS_META, QuirkReplay
+from harness.profiles.catalogue import load_profiles
+from harness.profiles.model import ResourceMode
+from harness.proxy.replay import QUIRKS_META, QuirkReplay, Seen, replayed_resource, replayed_scope
 
 H = "http://127.0.0.1:9000"
 MCP = f"{H}/mcp"
@@ -136,3 +138,31 @@ def test_a_flow_a_fault_answered_is_left_alone() -> None:
 def test_unknown_profile_lists_the_valid_ones() -> None:
     with pytest.raises(ConfigError, match="valid profiles are"):
         QuirkReplay("no-such-client")
+
+
+@pytest.mark.parametrize(
+    ("mode", "value", "prm_found", "expected"),
+    [
+        (ResourceMode.PRM, MCP, True, MCP),
+        (ResourceMode.OMIT, MCP, True, None),
+        (ResourceMode.IF_PRM, MCP, False, None),
+        (ResourceMode.IF_PRM, MCP, True, MCP),
+        (ResourceMode.ORIGIN, MCP, True, H),
+        (ResourceMode.SLASH_ON_HOST_ONLY, H, True, H + "/"),
+        (ResourceMode.SLASH_ON_HOST_ONLY, MCP, True, MCP),
+    ],
+)
+def test_replayed_resource(
+    mode: ResourceMode, value: str, prm_found: bool, expected: str | None
+) -> None:
+    assert replayed_resource(mode, value, prm_found=prm_found) == expected
+
+
+def test_replayed_scope_sources_and_offline_access() -> None:
+    seen = Seen(challenged=("notes:read",), prm_scopes=("notes:read", "notes:write"))
+    seen.as_scopes = ("notes:read", "notes:write", "offline_access")
+    profiles = load_profiles()
+    # python-sdk: challenge first, offline_access when the AS lists it and it wants refresh
+    assert replayed_scope(profiles["python-sdk"], seen) == "notes:read offline_access"
+    assert replayed_scope(profiles["vscode"], seen) == "notes:read notes:write"  # prm, as
+    assert replayed_scope(profiles["codex"], seen) is None  # no sources
