@@ -18,6 +18,7 @@ import csv
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -108,20 +109,37 @@ def _env(case: Case) -> dict[str, str]:
     }
 
 
-def wrk_rate(case: Case, seconds: float, connections: int, folder: Path) -> float:
+@dataclass(frozen=True, slots=True)
+class Measured:
+    rate: float  # requests a second (steady state)
+    cpu_ms: float  # CPU the generator's processes spent per request (machine-load independent)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _per_request(cpu_before: float, requests: int) -> float:
+    return (_children_cpu() - cpu_before) * 1000 / max(requests, 1)
+
+
+def wrk_rate(case: Case, seconds: float, connections: int, folder: Path) -> Measured:
     script = folder / "bench.lua"
     script.write_text(WRK_SCRIPT)
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "-s", str(script), case.url]
+    cpu = _children_cpu()
     done = subprocess.run(  # noqa: S603
         command, env=_env(case), capture_output=True, text=True, timeout=seconds + 30, check=True
     )
     found = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
     if found is None or ("Non-2xx" in done.stdout and case.name == "mcp-valid"):
         raise RuntimeError(f"wrk: {done.stdout}")
-    return float(found.group(1))
+    sent = re.search(r"(\d+) requests in", done.stdout)
+    return Measured(float(found.group(1)), _per_request(cpu, int(sent.group(1)) if sent else 0))
 
 
-def plain_rate(case: Case, seconds: float, users: int, folder: Path) -> float:
+def plain_rate(case: Case, seconds: float, users: int, folder: Path) -> Measured:
     locustfile = folder / "plain_locustfile.py"
     locustfile.write_text(PLAIN_LOCUSTFILE)
     prefix = folder / f"plain-{case.name}"
@@ -129,6 +147,7 @@ def plain_rate(case: Case, seconds: float, users: int, folder: Path) -> float:
     command += ["-u", str(users), "-r", str(users), "-t", f"{seconds:g}s", "--only-summary"]
     command += ["--csv", str(prefix), "--csv-full-history", "--loglevel", "WARNING"]
     # exit 1 just means some requests "failed" (the 401s of the invalid-token case)
+    cpu = _children_cpu()
     subprocess.run(  # noqa: S603
         command, env=_env(case), capture_output=True, timeout=seconds + 60, check=False
     )
@@ -138,12 +157,16 @@ def plain_rate(case: Case, seconds: float, users: int, folder: Path) -> float:
             for row in csv.DictReader(rows)
             if row["Name"] == "Aggregated" and float(row["Requests/s"]) > 0
         ]
-    return statistics.median(rates[2:-1] or rates)
+    with open(f"{prefix}_stats.csv", newline="") as rows:
+        sent = sum(
+            int(row["Request Count"]) for row in csv.DictReader(rows) if row["Name"] == "Aggregated"
+        )
+    return Measured(statistics.median(rates[2:-1] or rates), _per_request(cpu, sent))
 
 
 async def generator_rate(
     ctx: LoadContext, case: Case, seconds: float, users: int, folder: Path
-) -> float:
+) -> Measured:
     """The harness's users and driver (classification, tally, worker reports) on `case`."""
     processes = max(1, case.workers)
     plan = Plan(
@@ -166,6 +189,7 @@ async def generator_rate(
     settings = LocustSettings(
         users=users, spawn_rate=users, duration_s=seconds, workers=case.workers, mix=case.mix
     )
+    cpu = _children_cpu()
     run = await run_locust(
         settings,
         ctx.run.target.mcp_url,
@@ -179,7 +203,7 @@ async def generator_rate(
     rates = [float(counter.count) for _, counter in per_second]
     if not any(name in run.tally.endpoints for name in wanted):
         raise RuntimeError(f"the generator sent none of {wanted}")
-    return statistics.median(rates[1:-1] or rates)
+    return Measured(statistics.median(rates[1:-1] or rates), _per_request(cpu, run.tally.requests))
 
 
 async def _session(ctx: LoadContext, token: str) -> str:
@@ -190,7 +214,9 @@ async def _session(ctx: LoadContext, token: str) -> str:
     return session
 
 
-async def _bench(url: str, seconds: float, users: int) -> list[tuple[str, float, float, float]]:
+async def _bench(
+    url: str, seconds: float, users: int
+) -> list[tuple[str, Measured, Measured, Measured]]:
     rows = []
     async with open_load(url) as ctx:
         token = (await ctx.login()).access_token
@@ -265,11 +291,17 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=15)
-    sys.stdout.write(f"{'endpoint':<12} {'wrk':>8} {'locust':>8} {'harness':>8}  harness/wrk\n")
+    load = os.getloadavg()[0]
+    sys.stdout.write(f"{seconds:g} s each, {users} connections/users, load average {load:.1f}\n")
+    sys.stdout.write(
+        f"{'endpoint':<12} {'wrk':>7} {'locust':>7} {'harness':>7}  harness/wrk  locust/wrk"
+        "   CPU ms/request wrk locust harness\n"
+    )
     for name, wrk, plain, generator in rows:
         sys.stdout.write(
-            f"{name:<12} {wrk:8.0f} {plain:8.0f} {generator:8.0f}  {generator / wrk:6.0%}"
-            f"  (plain locust/wrk {plain / wrk:.0%})\n"
+            f"{name:<12} {wrk.rate:7.0f} {plain.rate:7.0f} {generator.rate:7.0f}  "
+            f"{generator.rate / wrk.rate:10.0%}  {plain.rate / wrk.rate:10.0%}"
+            f"   {wrk.cpu_ms:18.3f} {plain.cpu_ms:6.3f} {generator.cpu_ms:7.3f}\n"
         )
     return 0
 
