@@ -18,7 +18,7 @@ from rich.console import Console
 
 from harness import __version__
 from harness.config import load_config
-from harness.errors import NotApplicable
+from harness.errors import ConfigError, HarnessError, NotApplicable
 from harness.load import invariants as inv
 from harness.load.driver import LocustRun, LocustSettings, run_locust
 from harness.load.material import Plan
@@ -51,8 +51,10 @@ def run_load(
     started = time.monotonic()
     try:
         locust, probes, ctx_offers_dcr = asyncio.run(_run(url, args, console, other_resource))
-    except NotApplicable as exc:
-        console.print(f"load: cannot run against {url}: {exc}")
+    except ConfigError:
+        raise  # exit 2, said by the CLI
+    except (NotApplicable, HarnessError) as exc:  # no OAuth flow there, unreachable, locust died
+        console.print(f"load: cannot run against {url}: {exc}", markup=False)
         return 3
     elapsed = time.monotonic() - started
     host = inv.HostLoad(load1=os.getloadavg()[0], cores=os.cpu_count() or 1)

@@ -186,5 +186,15 @@ def test_embedded_reference_with_bounds_and_a_failing_gate(tmp_path: Path) -> No
     assert report["target"]["url"].startswith("http://127.0.0.1:")
 
 
-def test_remote_target_refused_without_flag(capsys: object) -> None:
+def test_unreachable_target_exits_3(tmp_path: Path) -> None:
+    assert main(["load", "--target", "http://127.0.0.1:9/mcp", "--out", str(tmp_path)]) == 3
+
+
+def test_remote_target_refused_without_flag() -> None:
     assert main(["load", "--target", "https://mcp.example.com/mcp"]) == 2
+
+
+def test_bad_config_is_a_usage_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[target]\nnope = 1\n")
+    assert main(["load", "--target", "http://127.0.0.1:9/mcp", "--config", str(bad)]) == 2
