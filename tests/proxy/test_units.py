@@ -3,12 +3,16 @@ injection into JSON and SSE, origin rewriting and the console line."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 
 import pytest
+from mitmproxy import http
+from mitmproxy.test import tflow
 
 from harness.errors import ConfigError
+from harness.proxy.actions import act_on_response
 from harness.proxy.console import describe
 from harness.proxy.faults import KINDS, Direction, FaultSet, RequestView, parse_fault
 from harness.proxy.inject import corpus_text, inject
@@ -166,3 +170,30 @@ def test_console_lines() -> None:
     )
     killed = replace(denied, status=None, response=None, error="connection killed")
     assert describe(killed, call) == "tools/call delete_note → error: connection killed"
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [
+        ("remove", None),
+        ("drop-metadata", 'Bearer error="invalid_token"'),
+        ("garble", 'Bearer error="\'invalid_token", resource_metadata="https://rs/prm'),
+    ],
+)
+def test_corrupt_challenge_variants(how: str, expected: str | None) -> None:
+    challenge = 'Bearer error="invalid_token", resource_metadata="https://rs/prm"'
+    flow = tflow.tflow(resp=http.Response.make(401, b"", {"www-authenticate": challenge}))
+    fault = FaultSet(seed=1).add(parse_fault(f"corrupt-challenge:how={how}"))
+    assert asyncio.run(act_on_response(fault, flow))
+    assert flow.response is not None
+    assert flow.response.headers.get("www-authenticate") == expected
+
+
+def test_authorize_307_only_touches_authorization_responses() -> None:
+    fault = FaultSet(seed=1).add(parse_fault("authorize-307"))
+    back = http.Response.make(302, b"", {"location": "http://127.0.0.1:1/cb?code=abc&state=s"})
+    login = http.Response.make(302, b"", {"location": "/login?next=/authorize"})
+    assert asyncio.run(act_on_response(fault, tflow.tflow(resp=back)))
+    assert back.status_code == 307
+    assert not asyncio.run(act_on_response(fault, tflow.tflow(resp=login)))
+    assert login.status_code == 302
