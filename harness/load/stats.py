@@ -170,25 +170,21 @@ class Tally:
                 merged.merge(counter.latency.counts)
         return merged
 
+    def _seconds(self, name: str, seconds: Iterable[int]) -> list[Counter]:
+        found = (self.per_second.get(f"{second}|{name}") for second in seconds)
+        return [counter for counter in found if counter is not None]
+
     def merged(self, name: str, seconds: Iterable[int]) -> Histogram:
         """`name`'s latency over `seconds`."""
         merged = Histogram()
-        for second in seconds:
-            counter = self.per_second.get(f"{second}|{name}")
-            if counter is not None:
-                merged.merge(counter.latency.counts)
+        for counter in self._seconds(name, seconds):
+            merged.merge(counter.latency.counts)
         return merged
 
     def second_percentiles(self, name: str, seconds: Iterable[int], q: float) -> list[float]:
         """`name`'s q-quantile in each of `seconds` that saw at least MIN_PER_SECOND calls."""
-        found = []
-        for second in seconds:
-            counter = self.per_second.get(f"{second}|{name}")
-            if counter is not None and counter.count >= MIN_PER_SECOND:
-                value = counter.latency.percentile(q)
-                if value is not None:
-                    found.append(value)
-        return found
+        busy = [c for c in self._seconds(name, seconds) if c.count >= MIN_PER_SECOND]
+        return [value for c in busy if (value := c.latency.percentile(q)) is not None]
 
     def series_json(self) -> list[dict[str, object]]:
         """`load.series`: one point a second, `t` in seconds since the test started."""
