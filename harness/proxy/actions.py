@@ -19,6 +19,7 @@ from mitmproxy import http
 
 from harness.proxy.faults import Direction, Fault, RequestView
 from harness.proxy.inject import corpus_text, inject
+from harness.proxy.rewrite import header
 from harness.redact import fingerprint
 
 PRM_WELL_KNOWN = "/.well-known/oauth-protected-resource"
@@ -42,11 +43,13 @@ class Memory:
 
 def request_view(flow: http.HTTPFlow) -> RequestView:
     request = flow.request
-    scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
+    fields = request.headers.fields
+    authorization = (header(fields, b"authorization") or b"").decode("latin-1")
+    scheme, _, credentials = authorization.partition(" ")
     bearer = credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
     grant_type = None
     rpc: tuple[str | None, str | None] = (None, None)
-    kind = (request.headers.get("content-type") or "").lower()
+    kind = (header(fields, b"content-type") or b"").decode("latin-1").lower()
     if "x-www-form-urlencoded" in kind:
         grant_type = request.urlencoded_form.get("grant_type")
     elif "json" in kind:
@@ -215,7 +218,8 @@ def _rotate(document: dict[str, object], target: str) -> bool:
 def remember_challenge(memory: Memory, client_origin: str, response: http.Response) -> None:
     """Keep the upstream's own resource_metadata URL (already rewritten for the client)."""
     if response.status_code == 401:
-        found = _RESOURCE_METADATA.search(response.headers.get("www-authenticate") or "")
+        challenge = (header(response.headers.fields, b"www-authenticate") or b"").decode("latin-1")
+        found = _RESOURCE_METADATA.search(challenge)
         if found:
             memory.resource_metadata[client_origin] = found.group(1)
 

@@ -35,7 +35,7 @@ from harness.proxy.faults import Fault, FaultSet, RequestView, parse_fault
 from harness.proxy.outcome import RunFacts, build_report
 from harness.proxy.record import RawExchange, RawMessage, record
 from harness.proxy.replay import QuirkReplay
-from harness.proxy.rewrite import Rewriter, is_textual, origin, rewriter_for
+from harness.proxy.rewrite import Rewriter, header, is_textual, origin, rewriter_for
 from harness.redact import SecretVault, fingerprint
 from harness.results import Report
 
@@ -326,7 +326,7 @@ def _rewrite_response(response: http.Response, rewriter: Rewriter) -> None:
 
 
 def _rewrite_body(message: http.Message, convert: Callable[[bytes], bytes]) -> None:
-    if message.raw_content and is_textual(message.headers.get("content-type")):
+    if message.raw_content and is_textual(header(message.headers.fields, b"content-type")):
         body = _body(message)
         rewritten = convert(body)
         if rewritten != body:  # re-encoding an unchanged body would be wasted work

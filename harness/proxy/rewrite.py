@@ -10,12 +10,12 @@ upstream's: plain, percent-encoded and JSON-escaped. Forward (regular) mode rewr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import quote
 
-TEXTUAL = ("json", "text/", "x-www-form-urlencoded", "javascript", "xml", "event-stream")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -66,6 +66,17 @@ def rewriter_for(client_origin: str, upstream_origin: str) -> Rewriter:
     return Rewriter(client_origin, upstream_origin)
 
 
-def is_textual(content_type: str | None) -> bool:
-    kind = (content_type or "").lower()
-    return any(marker in kind for marker in TEXTUAL)
+_TEXTUAL = re.compile(rb"json|text/|x-www-form-urlencoded|javascript|xml|event-stream", re.I)
+
+
+def is_textual(content_type: bytes | None) -> bool:
+    return content_type is not None and _TEXTUAL.search(content_type) is not None
+
+
+def header(fields: Sequence[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The first value of header `name` (lower case), from mitmproxy's raw fields: a scan of a
+    few pairs costs less than its case-insensitive multidict lookup."""
+    for key, value in fields:
+        if key.lower() == name:
+            return value
+    return None
