@@ -29,6 +29,7 @@ from harness.oauth.pkce import new_pkce
 from harness.oauth.registration import ClientCredentials
 from harness.oauth.tokens import redeem_code
 from harness.probes.scenarios.journey import Step
+from harness.profiles import discovery_steps as seen
 from harness.profiles import outcomes as judge
 from harness.profiles.connection import Connection
 from harness.profiles.knobs import (
@@ -149,7 +150,7 @@ class ProfileClient:
         spec = await discover(self.http, self.mcp_url, unauthenticated=found.unauthenticated)
         if spec.endpoints is None:
             return connection  # the server serves no metadata for any revision
-        moved = judge.legacy_defaults_missed(self.profile, failure, was, spec)
+        moved = seen.legacy_defaults_missed(self.profile, failure, was, spec)
         return replace(
             connection, steps=tuple(moved if s is failure else s for s in connection.steps)
         )
@@ -196,12 +197,12 @@ class ProfileClient:
 
     async def _discover(self, steps: list[Step], challenge: Response | None) -> Discovery | None:
         response = challenge or await self.unauthenticated()
-        first = judge.first_response(self.profile, response)
+        first = seen.first_response(self.profile, response)
         if first is not None:
             steps.append(first)
             return None
         if self.profile.discovery.on_401.value is On401.GIVE_UP:
-            steps.append(judge.gives_up(self.profile, response))
+            steps.append(seen.gives_up(self.profile, response))
             return None
         policy = discovery_policy(self.profile, self.spec)
         found = await discover(self.http, self.mcp_url, unauthenticated=response, policy=policy)
@@ -211,10 +212,10 @@ class ProfileClient:
                 self.http, self.mcp_url, unauthenticated=response, policy=fallback
             )
             found = replace(legacy, attempts=(*found.attempts, *legacy.attempts))
-        problem = judge.discovery(self.profile, found)
+        problem = seen.discovery(self.profile, found)
         if problem is None and found.endpoints is None:
             spec = await discover(self.http, self.mcp_url, unauthenticated=response)
-            problem = judge.discovery_failed(self.profile, found, spec)
+            problem = seen.discovery_failed(self.profile, found, spec)
         steps.append(problem or Step(name="discovery", outcome="ok", exchanges=found.exchanges))
         return None if problem is not None else found
 
@@ -308,7 +309,7 @@ class ProfileClient:
                 )
             )
             return endpoint
-        steps.append(judge.rediscovery_failed(self.profile, again))
+        steps.append(seen.rediscovery_failed(self.profile, again))
         return None
 
     async def _port_diagnosis(
