@@ -15,7 +15,7 @@ from harness.profiles.connect import ProfileClient
 from harness.profiles.connection import Connection
 from harness.profiles.diagnose import BROKEN, DEGRADED, refresh_refused, refused
 from harness.profiles.knobs import oauth_headers
-from harness.profiles.model import BearerUse, On401Recovery, Profile
+from harness.profiles.model import BearerUse, On401Recovery, Profile, RefreshMode
 from harness.results import Attribution
 
 VERSIONING_2026 = "https://modelcontextprotocol.io/specification/2026-07-28/basic/versioning"
@@ -262,11 +262,13 @@ class Recovery:
 
 async def recover_from_401(pc: ProfileClient, conn: Connection) -> Recovery:
     """The refresh grant, or a full new login (`refresh.on_401`; a login too without a refresh
-    token). A login instead of an available refresh grant costs the user a login: degraded."""
+    token or for a client that never refreshes, `refresh.mode = never`). A login instead of an
+    available refresh grant costs the user a login: degraded."""
     tokens = conn.tokens
     refresh_token = tokens.refresh_token if tokens is not None else None
     mode = pc.profile.refresh.on_401.value
-    if mode is On401Recovery.REFRESH and refresh_token and conn.token_endpoint:
+    refreshes = pc.profile.refresh.mode.value is not RefreshMode.NEVER
+    if mode is On401Recovery.REFRESH and refreshes and refresh_token and conn.token_endpoint:
         refreshed = await refresh_grant(pc, conn, refresh_token)
         exchanges = (refreshed.response.exchange,)
         if refreshed.tokens is not None:

@@ -22,7 +22,7 @@ from harness.profiles.connect import ProfileClient
 from harness.profiles.diagnose import refresh_refused
 from harness.profiles.knobs import discovery_policy
 from harness.profiles.load import parse_profile
-from harness.profiles.model import On401Recovery, RefreshFailure
+from harness.profiles.model import On401Recovery, RefreshFailure, RefreshMode
 from harness.profiles.use import recover_from_401
 from harness.redact import SecretVault
 from harness.results import Attribution
@@ -112,7 +112,8 @@ def test_codex_probes_claiming_2024_11_05() -> None:
 
 
 @pytest.mark.parametrize(
-    ("profile", "expected"), [("python-sdk", "reauthorize"), ("typescript-sdk", "refresh")]
+    ("profile", "expected"),
+    [("python-sdk", "reauthorize"), ("typescript-sdk", "refresh"), ("claude-ai", "refresh")],
 )
 def test_a_401_for_a_held_token_is_answered_as_observed(profile: str, expected: str) -> None:
     """A revoked token stands in for a proxy's strip-bearer / expire-token fault."""
@@ -144,7 +145,11 @@ def test_a_401_for_a_held_token_is_answered_as_observed(profile: str, expected: 
                 assert recovery.tokens.access_token != connection.tokens.access_token
                 names = [s.name for s in recovery.steps]
                 impacts = [s.impact for s in recovery.steps if s.impact is not None]
-                if expected == "reauthorize":
+                if PROFILES[profile].refresh.mode.value is RefreshMode.NEVER:
+                    # refresh.mode = never outranks on_401: no refresh grant, a new login
+                    assert "refresh after the 401" not in names
+                    assert "authorization" in names
+                elif expected == "reauthorize":
                     assert impacts
                     assert impacts[0].reason.attribution is Attribution.CLIENT
                     assert "observed 2026-12-02, Python mcp SDK 2.3.0" in impacts[0].reason.sources
@@ -154,6 +159,8 @@ def test_a_401_for_a_held_token_is_answered_as_observed(profile: str, expected: 
 
     names = asyncio.run(recover())
     assert PROFILES[profile].refresh.on_401.value is On401Recovery(expected)
+    if PROFILES[profile].refresh.mode.value is RefreshMode.NEVER:
+        return
     if expected == "reauthorize":
         assert "authorization" in names
         assert "a new login instead of the refresh grant" in names
