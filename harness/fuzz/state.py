@@ -38,6 +38,7 @@ class _Code:
     request: AuthzRequest
     code: str = field(repr=False)
     redeemed: bool = False
+    exchanges: tuple[Exchange, ...] = ()  # the authorization that issued it (the chain's start)
 
 
 @dataclass(slots=True)
@@ -102,7 +103,9 @@ def machine_for(
             request = authorization_request(ctx.run, ctx.setup, client)
             navigation = ctx.call(_navigate(ctx, request))
             if navigation.code is not None:
-                self.codes.append(_Code(who % len(clients), request, navigation.code))
+                self.codes.append(
+                    _Code(who % len(clients), request, navigation.code, False, navigation.exchanges)
+                )
 
         @precondition(lambda self: self.codes)
         @rule(i=_pick)
@@ -117,7 +120,9 @@ def machine_for(
                 judged["code-once"] += 1
             if code.redeemed and ok:
                 self._fail(
-                    "code-once", "a redeemed code was redeemed again", (answer.response.exchange,)
+                    "code-once",
+                    "a redeemed code was redeemed again",
+                    (*code.exchanges, answer.response.exchange),
                 )
             if ok and answer.tokens is not None:
                 self.grants.append(_Grant(code.client, answer.tokens))
@@ -135,7 +140,7 @@ def machine_for(
                 self._fail(
                     "client-binding",
                     "another client redeemed this client's code",
-                    (answer.response.exchange,),
+                    (*code.exchanges, answer.response.exchange),
                 )
 
         def _refreshable(self) -> list[_Grant]:
