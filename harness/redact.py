@@ -72,10 +72,8 @@ class SecretVault:
                 self._secrets.add(secret)
                 lengths, ordered = self._by_length
                 at = bisect.bisect_right(lengths, len(secret))
-                by_prefix = dict(self._by_prefix)
-                key = secret[:_PREFIX]
-                by_prefix[key] = (*by_prefix.get(key, ()), secret)
-                self._by_prefix = by_prefix
+                key = secret[:_PREFIX]  # in place: a reader only ever `get`s one whole tuple
+                self._by_prefix[key] = (*self._by_prefix.get(key, ()), secret)
                 self._by_length = (
                     (*lengths[:at], len(secret), *lengths[at:]),
                     (*ordered[:at], secret, *ordered[at:]),
