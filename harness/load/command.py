@@ -54,6 +54,20 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "(default mcp=6,invalid=3,refresh=1,login=1,register=1,discovery=1)",
     )
     add("--workers", metavar="K", type=int, default=0, help="local locust worker processes")
+    add(
+        "--remote-workers",
+        metavar="N",
+        type=int,
+        default=0,
+        help="also wait for N locust workers on other machines (they log in themselves)",
+    )
+    add(
+        "--master-bind-host",
+        metavar="HOST",
+        default="127.0.0.1",
+        help="address the locust master listens on for workers (default 127.0.0.1)",
+    )
+    add("--master-port", metavar="P", type=int, default=0, help="its port (default: a free one)")
     add("--think-ms", metavar="MS", type=float, default=100.0, help="mean pause per user (0: none)")
     add("--max-requests", metavar="N", type=int, default=500_000, help="stop after N requests")
     add(
@@ -92,6 +106,8 @@ def _validate(args: argparse.Namespace) -> None:
         ("--users", args.users, 1, MAX_USERS),
         ("--duration", args.duration, 1, MAX_DURATION_S),
         ("--workers", args.workers, 0, MAX_WORKERS),
+        ("--remote-workers", args.remote_workers, 0, 64),
+        ("--master-port", args.master_port, 0, 65535),
         ("--max-requests", args.max_requests, 1, MAX_REQUESTS),
         ("--max-registrations", args.max_registrations, 0, 1000),
         ("--race-size", args.race_size, 2, 64),

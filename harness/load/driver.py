@@ -25,6 +25,7 @@ from harness.redact import SecretVault
 
 LOCUSTFILE: Final = Path(__file__).with_name("locustfile.py")
 START_SLACK_S: Final = 60.0  # start-up and shutdown allowance beyond the planned duration
+REMOTE_WAIT_S: Final = 300.0  # how long remote workers may take to connect
 Progress = Callable[[dict[str, object]], None]
 
 
@@ -35,6 +36,17 @@ class LocustSettings:
     duration_s: float
     workers: int
     mix: str
+    #: workers on other machines: they connect to the master and log in themselves with what
+    #: the master sends them (--mcp-target, --mcp-plan, --mcp-token-sets)
+    remote_workers: int = 0
+    master_host: str = "127.0.0.1"
+    master_port: int = 0  # 0: a free port
+    remote_plan: str = ""  # the plan as JSON
+    remote_token_sets: int = 0
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.workers or self.remote_workers)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,10 +83,14 @@ def commands(settings: LocustSettings, host: str, port: int) -> list[list[str]]:
     """The master's (or the single process's) command line first, then each worker's."""
     base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"]
     base += ["--host", host, "--only-summary", "--loglevel", "WARNING"]
-    if not settings.workers:
+    if not settings.distributed:
         return [base]
-    master = [*base, "--master", "--expect-workers", str(settings.workers)]
-    master += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
+    expected = settings.workers + settings.remote_workers
+    master = [*base, "--master", "--expect-workers", str(expected)]
+    master += ["--master-bind-host", settings.master_host, "--master-bind-port", str(port)]
+    if settings.remote_workers:
+        master += ["--mcp-target", host, "--mcp-plan", settings.remote_plan]
+        master += ["--mcp-token-sets", str(settings.remote_token_sets)]
     worker = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker"]
     worker += ["--master-host", "127.0.0.1", "--master-port", str(port), "--loglevel", "WARNING"]
     return [master] + [worker] * settings.workers
@@ -89,7 +105,10 @@ async def run_locust(
     on_progress: Progress,
 ) -> LocustRun:
     """`materials[0]` is the master's (or the single process's), then one per worker."""
-    lines = commands(settings, host, _free_port())
+    port = settings.master_port or _free_port()
+    lines = commands(settings, host, port)
+    if settings.remote_workers:
+        on_progress({"remote_workers": settings.remote_workers, "master_port": port})
     processes: list[asyncio.subprocess.Process] = []
     try:
         for index, command in enumerate(lines):
@@ -105,6 +124,7 @@ async def run_locust(
         tails = [asyncio.create_task(_tail(p)) for p in processes]
         watch = _watch(processes[0], on_progress)
         limit = settings.duration_s + START_SLACK_S
+        limit += REMOTE_WAIT_S if settings.remote_workers else 0.0
         async with asyncio.timeout(limit):
             await watch
             codes = tuple([await p.wait() for p in processes])

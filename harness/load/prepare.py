@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import json
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -145,14 +146,18 @@ async def open_load(
             await http.budget.close()
 
 
-async def _standalone(target: str, token_sets: int, out: Path) -> None:
-    plan = Plan(
-        duration_s=86400.0,
-        baseline_s=0.0,
-        herd_at_s=None,
-        think_s=0.1,
-        max_requests=10**7,
-        max_registrations=20,
+async def _standalone(target: str, token_sets: int, out: Path, plan_json: str) -> None:
+    plan = (
+        Plan(**json.loads(plan_json))
+        if plan_json
+        else Plan(
+            duration_s=86400.0,
+            baseline_s=0.0,
+            herd_at_s=None,
+            think_s=0.1,
+            max_requests=10**7,
+            max_registrations=20,
+        )
     )
     async with open_load(target) as ctx:
         tokens = await ctx.logins(token_sets)
@@ -164,9 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--target", required=True)
     parser.add_argument("--token-sets", type=int, default=50)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--plan", default="", help="the run's plan as JSON (from the master)")
     args = parser.parse_args(argv)
     try:
-        asyncio.run(_standalone(args.target, args.token_sets, Path(args.out)))
+        asyncio.run(_standalone(args.target, args.token_sets, Path(args.out), args.plan))
     except NotApplicable as exc:
         sys.stderr.write(f"cannot prepare load material: {exc}\n")
         return 3

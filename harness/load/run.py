@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import math
 import os
 import tempfile
@@ -20,7 +21,7 @@ from harness import __version__
 from harness.config import load_config
 from harness.errors import ConfigError, HarnessError, NotApplicable
 from harness.load import invariants as inv
-from harness.load.driver import LocustRun, LocustSettings, run_locust
+from harness.load.driver import LOCUSTFILE, LocustRun, LocustSettings, run_locust
 from harness.load.material import Plan
 from harness.load.mix import parse_mix
 from harness.load.prepare import LoadContext, open_load
@@ -90,12 +91,18 @@ async def _run(
     if other_resource and not config.other_resource:
         config = dataclasses.replace(config, other_resource=other_resource)
     mix = parse_mix(args.mix)
+    processes = max(1, args.workers + args.remote_workers)
     settings = LocustSettings(
         users=args.users,
         spawn_rate=args.spawn_rate,
         duration_s=args.duration,
         workers=args.workers,
         mix=",".join(f"{k}={w}" for k, w in mix.items()),
+        remote_workers=args.remote_workers,
+        master_host=args.master_bind_host,
+        master_port=args.master_port,
+        remote_plan=json.dumps(dataclasses.asdict(_plan(args, processes))),
+        remote_token_sets=_chains_per_process(args, mix),
     )
     async with open_load(url, config=config, deadline_s=args.duration + 300) as ctx:
         with tempfile.TemporaryDirectory(prefix="mcp-load-") as folder:
@@ -104,6 +111,15 @@ async def _run(
             last: dict[str, object] = {}
 
             def progress(line: dict[str, object]) -> None:
+                if "master_port" in line:
+                    console.print(
+                        f"waiting for {line['remote_workers']} remote workers: on each run "
+                        f"`locust -f {LOCUSTFILE} --worker --master-host <this host> "
+                        f"--master-port {line['master_port']}`",
+                        markup=False,
+                        highlight=False,
+                    )
+                    return
                 last.update(line)
                 console.print(
                     f"load t={line.get('t')}s users={line.get('users')} "
@@ -139,23 +155,29 @@ def _plan(args: argparse.Namespace, processes: int) -> Plan:
     )
 
 
+def _chains_per_process(args: argparse.Namespace, mix: dict[str, int]) -> int:
+    """Refresh-token chains each locust process needs: one per valid user, two spare."""
+    share = sum(mix.get(k, 0) for k in CHAIN_KINDS) / sum(mix.values())
+    processes = max(1, args.workers + args.remote_workers)
+    return math.ceil(args.users * share / processes) + 2 if share else 0
+
+
 async def _materials(
     ctx: LoadContext, args: argparse.Namespace, mix: dict[str, int], folder: Path
 ) -> list[Path]:
     """The master's (or single process's) file first, then one per worker: disjoint chains."""
-    processes = max(1, args.workers)
-    share = sum(mix.get(k, 0) for k in CHAIN_KINDS) / sum(mix.values())
-    per_process = math.ceil(args.users * share / processes) + 2 if share else 0
-    tokens = await ctx.logins(per_process * processes)
+    local = args.workers if args.workers or args.remote_workers else 1
+    per_process = _chains_per_process(args, mix)
+    tokens = await ctx.logins(per_process * local)
     first_ttl = tokens[0].expires_in if tokens else None
     expiring = await ctx.logins(2) if first_ttl is not None and first_ttl < args.duration else []
     wrong = await ctx.wrong_audience()
-    plan = _plan(args, processes)
+    plan = _plan(args, max(1, args.workers + args.remote_workers))
     files: list[Path] = []
-    if args.workers:
+    if args.workers or args.remote_workers:
         files.append(folder / "master.json")
         ctx.material(plan, (), expiring, wrong).write(files[-1])
-    for index in range(processes):
+    for index in range(local):
         files.append(folder / f"process-{index}.json")
         chains = tokens[index * per_process : (index + 1) * per_process]
         ctx.material(plan, chains, expiring, wrong).write(files[-1])
@@ -266,6 +288,7 @@ def _section(
             "spawn_rate": args.spawn_rate,
             "duration_s": args.duration,
             "workers": args.workers,
+            "remote_workers": args.remote_workers,
             "mix": parse_mix(args.mix),
             "think_ms": args.think_ms,
             "max_requests": args.max_requests,

@@ -114,22 +114,35 @@ def _listen(hook: Any, handler: Callable[..., None]) -> None:
 
 
 def runtime_of(environment: Environment) -> LoadRuntime:
-    """This process's runtime; with `--mcp-target` the first user to ask logs the users in
-    (the others wait on the lock), so a worker is ready whenever the master starts it."""
+    """This process's runtime. Without harness-made material the first user to ask logs the
+    users in (the others wait on the lock): a worker reads --mcp-target, --mcp-plan and
+    --mcp-token-sets as its master sent them with the spawn message, so a worker on another
+    machine needs no options of its own."""
     found = getattr(environment, REPORT_KEY, None)
     if isinstance(found, LoadRuntime):
         return found
     pending = getattr(environment, PENDING_KEY, None)
     if pending is None:
+        raise RuntimeError(f"no load material: set {MATERIAL_ENV} (the harness does)")
+    lock, own_target = pending  # a worker's own --mcp-target counts when its master has none
+    target = _option(environment, "mcp_target", "") or own_target
+    if not target:
         raise RuntimeError(
             f"no load material: set {MATERIAL_ENV} (the harness does) or --mcp-target URL"
         )
-    target, token_sets, lock = pending
     with lock:
         found = getattr(environment, REPORT_KEY, None)
         if not isinstance(found, LoadRuntime):
-            found = _install(environment, _prepared_material(target, token_sets))
+            sets = int(str(_option(environment, "mcp_token_sets", 50)))
+            plan = str(_option(environment, "mcp_plan", ""))
+            found = _install(environment, _prepared_material(str(target), sets, plan))
     return found
+
+
+def _option(environment: Environment, name: str, default: object) -> object:
+    options = environment.parsed_options
+    value = getattr(options, name, None) if options is not None else None
+    return default if value in {None, ""} else value
 
 
 def target_of(environment: Environment) -> str:
@@ -138,7 +151,7 @@ def target_of(environment: Environment) -> str:
     if isinstance(found, LoadRuntime):
         return found.material.mcp_url
     pending = getattr(environment, PENDING_KEY, None)
-    return str(pending[0]) if pending else ""
+    return str(_option(environment, "mcp_target", "") or (pending[1] if pending else ""))
 
 
 def _install(environment: Environment, path: str) -> LoadRuntime:
@@ -148,6 +161,7 @@ def _install(environment: Environment, path: str) -> LoadRuntime:
         vault=SecretVault(material.secrets()),
         chains=_chains(material.tokens),
     )
+    runtime.tally.note("processes")  # how many processes ran users, in the merged tally
     setattr(environment, REPORT_KEY, runtime)
     return runtime
 
@@ -156,13 +170,14 @@ def _chains(tokens: tuple[TokenMaterial, ...]) -> list[Chain]:
     return [Chain(t.access_token, t.refresh_token, t.expires_at) for t in tokens]
 
 
-def _prepared_material(target: str, token_sets: int) -> str:
+def _prepared_material(target: str, token_sets: int, plan: str) -> str:
     """Without the harness driving: log in from a plain subprocess (asyncio stays out of this
     gevent-patched process) and read what it wrote."""
     handle, path = tempfile.mkstemp(prefix="mcp-load-", suffix=".json")
     os.close(handle)
     command = [sys.executable, "-m", "harness.load.prepare", "--target", target]
     command += ["--token-sets", str(token_sets), "--out", path]
+    command += ["--plan", plan] if plan else []
     subprocess.run(command, check=True, timeout=300)  # noqa: S603 - our own module
     return path
 
@@ -174,25 +189,25 @@ def _options(parser: Any) -> None:
         help="MCP endpoint to log in to when no harness-made material is given",
     )
     parser.add_argument("--mcp-token-sets", type=int, default=50, help="logins to prepare")
+    parser.add_argument("--mcp-plan", default="", help="the run's plan (JSON; the harness sets it)")
 
 
 def _init(environment: Environment, **_kwargs: object) -> None:
     path = os.environ.get(MATERIAL_ENV)
     options = environment.parsed_options
     target = getattr(options, "mcp_target", "") if options is not None else ""
-    if not path and isinstance(environment.runner, MasterRunner):
-        return  # the master runs no users: the workers bring their own material
+    if isinstance(environment.runner, MasterRunner):
+        return  # the master runs no users: each worker has material of its own
     if environment.host is None:
         environment.host = target or None
     if path:
         _install(environment, path)
         if environment.host is None:
             environment.host = runtime_of(environment).material.mcp_url
-    elif target:
-        sets = getattr(options, "mcp_token_sets", 50)
-        setattr(environment, PENDING_KEY, (target, sets, gevent.lock.Semaphore()))
-        if not isinstance(environment.runner, WorkerRunner):
-            runtime_of(environment)  # log in now; a worker waits for its first user instead
+    else:  # logged in from --mcp-target: now, or by a worker when its master starts it
+        setattr(environment, PENDING_KEY, (gevent.lock.Semaphore(), target))
+        if target and not isinstance(environment.runner, WorkerRunner):
+            runtime_of(environment)
 
 
 def _wire(environment: Environment, **_kwargs: object) -> None:

@@ -38,7 +38,7 @@ from harness.load.names import (
 from harness.load.runtime import Chain, LoadRuntime, runtime_of, target_of
 from harness.oauth.pkce import new_pkce
 
-EXPIRY_MARGIN_S: Final = 1.0  # refresh this long before `expires_at`
+EXPIRY_MARGIN_S: Final = 2.0  # refresh this long before `expires_at` (JWT exp is whole seconds)
 RETRY_AFTER_MAX_S: Final = 30.0  # a longer Retry-After ends that request for the run
 TOKEN_ATTEMPTS: Final = 3  # a token request answered 429 is sent again after Retry-After
 

@@ -8,9 +8,13 @@ breaks one invariant only, so the verdicts stay attributable).
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from harness.cli import main
+from harness.load.driver import LOCUSTFILE
 from simulators.reference import ReferenceConfig, ReferenceServer, parse_defects
 
 SHORT_TTL_S = 3  # tokens expire mid-run: the expired class and a natural herd
@@ -198,3 +202,35 @@ def test_bad_config_is_a_usage_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[target]\nnope = 1\n")
     assert main(["load", "--target", "http://127.0.0.1:9/mcp", "--config", str(bad)]) == 2
+
+
+def test_a_remote_worker_joins_and_its_tally_reaches_the_report(tmp_path: Path) -> None:
+    """--remote-workers: a worker "on another machine" (a process given only the master's
+    address) logs in itself with what the master sends; its requests land in report.json."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker"]
+    command += ["--master-host", "127.0.0.1", "--master-port", port]
+    with ReferenceServer() as server:
+        log = (tmp_path / "remote.log").open("w")
+        remote = subprocess.Popen(  # noqa: S603 - zmq connects once the master listens
+            command, stdout=subprocess.DEVNULL, stderr=log
+        )
+        try:
+            argv = ["load", "--target", server.mcp_url, "--duration", "10", "--users", "8"]
+            argv += ["--workers", "1", "--remote-workers", "1", "--master-port", port]
+            argv += ["--mix", "mcp=3,invalid=1", "--out", str(tmp_path)]
+            code = main(argv)
+            remote.wait(timeout=30)
+        finally:
+            if remote.poll() is None:
+                remote.kill()
+                remote.wait()
+            log.close()
+    report = json.loads((tmp_path / "report.json").read_text())
+    remote_log = (tmp_path / "remote.log").read_text()
+    assert report["load"]["outcomes"]["processes"] == 2, remote_log[-3000:]  # local + remote
+    assert report["load"]["settings"]["remote_workers"] == 1
+    assert _verdicts(report)["load.no-invalid-accepted"] == "pass"
+    assert code in {0, 1}

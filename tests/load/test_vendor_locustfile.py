@@ -27,8 +27,8 @@ from harness.load.users import InvalidTokenUser, McpUser  # noqa: F401
 
 def test_distributed_workers_log_in_themselves_and_report_to_the_master(tmp_path: Path) -> None:
     """README's distributed mode with a vendor's own locustfile importing the users: a master
-    and two workers (local processes standing in for other machines); each worker logs in its
-    own users, the master merges their tallies."""
+    and two workers (local processes standing in for other machines) that get --mcp-target from
+    the master; each worker logs in its own users, the master merges their tallies."""
     locustfile = tmp_path / "locustfile.py"
     locustfile.write_text(VENDOR_LOCUSTFILE)
     results = tmp_path / "merged.json"
@@ -40,8 +40,8 @@ def test_distributed_workers_log_in_themselves_and_report_to_the_master(tmp_path
             [
                 *base,
                 *("--master", "--expect-workers", "2", "--headless", "-u", "6", "-r", "6"),
-                *("-t", "10s", "--master-bind-host", "127.0.0.1", "--master-bind-port", port),
-                "--only-summary",
+                *("-t", "14s", "--master-bind-host", "127.0.0.1", "--master-bind-port", port),
+                *("--mcp-target", server.mcp_url, "--mcp-token-sets", "5", "--only-summary"),
             ],
             env=env,
             stdout=subprocess.PIPE,
@@ -53,7 +53,6 @@ def test_distributed_workers_log_in_themselves_and_report_to_the_master(tmp_path
                 [
                     *base,
                     *("--worker", "--master-host", "127.0.0.1", "--master-port", port),
-                    *("--mcp-target", server.mcp_url, "--mcp-token-sets", "5"),
                 ],
                 env={**env, RESULTS_ENV: ""},
                 stdout=subprocess.DEVNULL,
@@ -76,6 +75,7 @@ def test_distributed_workers_log_in_themselves_and_report_to_the_master(tmp_path
     assert tools["count"] > 0
     assert tools["failures"] == 0
     assert tally["endpoints"]["mcp: invalid token (garbage)"]["failures"] == 0
+    assert tally["outcomes"]["processes"] == 2  # both workers ran users
     assert "eyJ" not in stderr  # no token in locust's output
 
 
