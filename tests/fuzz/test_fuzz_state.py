@@ -44,3 +44,10 @@ def test_correct_reference_keeps_every_invariant() -> None:
     assert outcome.failures == []
     for prop in ("client-binding", "code-once", "scope-never-widens", "revoked-dead"):
         assert outcome.judged[prop] > 0, outcome.judged
+
+
+def test_the_seed_drives_the_machine() -> None:
+    """The same seed runs the same rules (the same judgements); another seed others."""
+    runs = [_state([], seed=seed, examples=12).judged for seed in (5, 5, 6)]
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
