@@ -16,6 +16,8 @@ smallest edit of a real request. Public API, usable in a vendor's own hypothesis
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -461,6 +463,11 @@ def apply_edit(real: str, edit: dict[str, object]) -> str:
         return real + "x"
     header, claims, signature = parsed
     key, value = edit.get("key"), edit.get("value")
+    if op == "resign-hs256":
+        edited = _set(_set(header, "alg", "HS256"), "kid", str(arg))
+        signing_input = f"{_segment(edited)}.{_segment(claims)}"
+        mac = hmac.new(b"", signing_input.encode(), hashlib.sha256).digest()
+        return f"{signing_input}.{_b64(mac)}"
     if op == "claim":
         return f"{_segment(header)}.{_segment(_set(claims, str(key), value))}.{signature}"
     if op == "header":
@@ -521,5 +528,10 @@ def bearer_tokens(real: str) -> st.SearchStrategy[Mutation]:
             st.sampled_from([".", ""]),
             st.text(UNRESERVED[:-4], min_size=1, max_size=86).map(lambda s: "." + s),
         ).map(lambda s: _edit("token", "bearer.jwt-signature", "signature", s))
-        options += [claims, headers, signatures]
+        # re-signed with HS256 and the empty key a `kid` naming an empty file gives a server that
+        # reads kid as a path (the signature is valid for that key, not for the issuer's)
+        resigned = st.sampled_from(
+            ["/dev/null", "../../../../../../dev/null", "../../dev/null", "/proc/self/nonexistent"]
+        ).map(lambda kid: _edit("token", "bearer.jwt-kid-key", "resign-hs256", kid))
+        options += [claims, headers, signatures, resigned]
     return st.one_of(*options)

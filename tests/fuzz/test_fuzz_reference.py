@@ -19,6 +19,7 @@ CASES = [
     ("token", "redirect-uri-not-checked-at-token", "no-token-for-invalid"),
     ("bearer", "alg-none-accepted", "bearer-refused"),
     ("bearer", "invalid-token-bare-401", "bearer-error-shape"),
+    ("bearer", "jwt-kid-path", "bearer-refused"),
     ("register", "dcr-javascript-redirect-accepted", "dcr-refuses-dangerous"),
     ("bearer", "signature-not-checked", "bearer-refused"),
     ("bearer", "garbage-token-500", "no-5xx"),
