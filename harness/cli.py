@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from harness import __version__
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
 SPEC_REVISIONS = ("auto", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28")
@@ -241,6 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mcp-auth-harness: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except HarnessError as exc:  # the target unreachable, or the harness could not go on
+        print(f"mcp-auth-harness {args.command}: {exc}", file=sys.stderr)
+        return EXIT_HARNESS
     except KeyboardInterrupt:
         print("mcp-auth-harness: interrupted", file=sys.stderr)
         return EXIT_HARNESS
