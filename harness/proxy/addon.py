@@ -34,7 +34,7 @@ from harness.proxy.control import ControlServer
 from harness.proxy.faults import Fault, FaultSet, RequestView, parse_fault
 from harness.proxy.outcome import RunFacts, build_report
 from harness.proxy.record import RawExchange, RawMessage, record
-from harness.proxy.replay import QuirkReplay
+from harness.proxy.replay import QUIRKS_META, QuirkReplay
 from harness.proxy.rewrite import Rewriter, header, is_textual, origin, rewriter_for
 from harness.redact import SecretVault, fingerprint
 from harness.results import Report
@@ -72,7 +72,8 @@ class McpAuthAddon:
         self._lock = threading.Lock()
         self._raw: list[tuple[RawExchange, float]] = []  # with the wall-clock start
         self._exchanges: list[Exchange] = []
-        self.faulted: set[int] = set()  # positions in `exchanges` a fault acted on
+        # positions in `exchanges` a fault or the quirk replay acted on → what acted
+        self.faulted: dict[int, tuple[str, ...]] = {}
         self.flows = 0
         self.control: ControlServer | None = None
         self.listen: tuple[str, ...] = ()
@@ -225,11 +226,18 @@ class McpAuthAddon:
         if self.faults.mark_fired(fault):
             state.fired.append(f"{fault.spec.kind}#{fault.id}")
 
-    def keep(self, raw: RawExchange, view: RequestView, fired: Sequence[str]) -> None:
+    def keep(
+        self,
+        raw: RawExchange,
+        view: RequestView,
+        fired: Sequence[str],
+        rewritten: Sequence[str] = (),
+    ) -> None:
         with self._lock:
             if len(self._exchanges) + len(self._raw) < MAX_EXCHANGES:
-                if fired:  # a fault's doing is no evidence about the server (passive checks)
-                    self.faulted.add(len(self._exchanges) + len(self._raw))
+                if fired or rewritten:  # no evidence about the server (passive checks)
+                    position = len(self._exchanges) + len(self._raw)
+                    self.faulted[position] = (*fired, *rewritten)
                 self._raw.append((raw, time.time() - raw.elapsed_s))
         line = describe(raw, view, fired) if self.console else None
         if self.on_flow is not None:
@@ -277,7 +285,10 @@ class _Recorder:
             error=error,
             elapsed_s=time.monotonic() - state.started,
         )
-        self.owner.keep(raw, state.view, state.fired)
+        # --as-profile's rewrite: the server answered the profile's request, not the client's
+        quirks = flow.metadata.get(QUIRKS_META) or []
+        rewritten = [f"as-profile {q}" for q in quirks]
+        self.owner.keep(raw, state.view, state.fired, rewritten)
 
 
 def _body(message: http.Message) -> bytes:

@@ -8,7 +8,7 @@ the exchanges no fault touched (`faulted` lists the positions of the others).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 
 from harness.checks import OBSERVED_CHECKS
@@ -20,24 +20,42 @@ from harness.traffic import Kind, ObservedClient, clients, read
 FINDINGS = frozenset({Verdict.FAIL, Verdict.WARN})
 
 
+Faulted = Collection[int] | Mapping[int, Sequence[str]]  # positions, or positions → what acted
+
+
 def judge_observed(
-    exchanges: Sequence[Exchange], *, faulted: Collection[int] = ()
+    exchanges: Sequence[Exchange], *, faulted: Faulted = ()
 ) -> tuple[list[Result], list[Compatibility]]:
-    """Judge recorded exchanges; returns the results and one compatibility entry per client."""
+    """Judge recorded exchanges; returns the results and one compatibility entry per client.
+
+    `faulted` holds positions in `exchanges` (a mapping also names the faults that acted)."""
     recorded = tuple(exchanges)
+    # By identity: reading may reorder the exchanges (by send time), positions would shift.
+    acted = {id(recorded[i]): _names(faulted, i) for i in faulted if 0 <= i < len(recorded)}
     results: list[Result] = []
     entries: list[Compatibility] = []
     for client in clients(recorded):
         judged = [check.run(client, profile=client.profile) for check in OBSERVED_CHECKS]
         results += judged
-        entries.append(compatibility(client, judged))
-    untouched = tuple(o for i, o in enumerate(read(recorded)) if i not in faulted)
+        faults = sorted({n for o in client.observed for n in acted.get(id(o.exchange), ())})
+        entries.append(compatibility(client, judged, faults=faults))
+    untouched = tuple(o for o in read(recorded) if id(o.exchange) not in acted)
     return judge_server(untouched) + results, entries
 
 
-def compatibility(client: ObservedClient, results: Sequence[Result]) -> Compatibility:
+def _names(faulted: Faulted, position: int) -> tuple[str, ...]:
+    names = tuple(faulted[position]) if isinstance(faulted, Mapping) else ()
+    return names or ("a fault",)
+
+
+def compatibility(
+    client: ObservedClient, results: Sequence[Result], *, faults: Sequence[str] = ()
+) -> Compatibility:
     """Whether the client got to use the server: broken when no tool call or other MCP request
-    with a token succeeded; degraded when it did but broke or bent a rule on the way."""
+    with a token succeeded; degraded when it did but broke or bent a rule on the way.
+
+    `faults` names what the proxy did to this client's traffic: a client stopped by an injected
+    fault is not the server's doing (surviving a fault is resilience the spec does not impose)."""
     seen = (f"observed {_day(client)}, {client.name} through the proxy",)
     reasons = tuple(
         Reason(text=f"{r.check}: {r.message}", attribution=Attribution.CLIENT, sources=seen)
@@ -47,13 +65,14 @@ def compatibility(client: ObservedClient, results: Sequence[Result]) -> Compatib
     used = [o for o in client.of(Kind.MCP) if o.bearer and o.ok]
     if not used:
         phase = _stuck_at(client)
-        why = Reason(
-            text=f"no request with a token succeeded; the client got as far as {phase}",
-            # a client that broke a MUST on the way is the likelier cause
-            attribution=Attribution.CLIENT
-            if any(r.verdict is Verdict.FAIL for r in results)
-            else Attribution.SERVER,
-        )
+        text = f"no request with a token succeeded; the client got as far as {phase}"
+        attribution = Attribution.SERVER
+        if faults:
+            text += f", with the proxy's injected fault ({', '.join(faults)}) on its traffic"
+            attribution = Attribution.INTEROP
+        if any(r.verdict is Verdict.FAIL for r in results):
+            attribution = Attribution.CLIENT  # a client that broke a MUST is the likelier cause
+        why = Reason(text=text, attribution=attribution)
         return Compatibility(
             profile=client.profile,
             verdict=CompatVerdict.BROKEN,

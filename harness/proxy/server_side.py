@@ -15,7 +15,7 @@ from harness.checks import BY_ID
 from harness.checks.base import Check
 from harness.errors import CheckFailed, NotApplicable
 from harness.exchange import Exchange
-from harness.oauth.wellknown import ResourceMatch, as_metadata_urls, resource_matches
+from harness.oauth.wellknown import ResourceMatch, as_metadata_urls, prm_urls, resource_matches
 from harness.results import Result
 from harness.traffic import Kind, Observed
 
@@ -130,22 +130,28 @@ def _named_prm(ev: ObservedServer) -> set[str]:
 @passive("disc.prm.served")
 def prm_served(ev: ObservedServer) -> str:
     named = _named_prm(ev)
+    # The URLs the server must serve: the one its challenge named, else the spec's first
+    # candidate (RFC 9728 §3.1, path-suffixed). A miss elsewhere (a client probing root only,
+    # or falling back after a faulted fetch) says nothing against the server.
+    required = named or {prm_urls(o.url)[0] for o in ev.of(Kind.MCP)}
     fetched = [o for o in ev.observed if o.kind is Kind.PRM or o.url in named]
     if not fetched:
         raise NotApplicable("no client fetched protected resource metadata through the proxy")
-    broken = [o for o in fetched if o.url in named and not (o.ok and o.document is not None)]
+    broken = [o for o in fetched if o.url in required and not (o.ok and o.document is not None)]
     if broken:
         raise CheckFailed(
-            expected="the challenge's resource_metadata URL serves PRM JSON",
+            expected=f"PRM JSON at {broken[0].url}"
+            + (" (the challenge's resource_metadata)" if named else " (RFC 9728 §3.1)"),
             actual=broken[0].describe(),
             evidence=_shown(broken),
         )
     served = [o for o in fetched if o.ok and o.document is not None]
     if not served:
-        raise CheckFailed(
-            expected="PRM JSON at one of the URLs clients tried",
-            actual="; ".join(o.describe() for o in fetched[:4]),
-            evidence=_shown(fetched),
+        wanted = " or ".join(sorted(required)) or "the path-suffixed well-known URL"
+        raise NotApplicable(
+            f"no untouched fetch of {wanted}; the URLs clients tried ("
+            + "; ".join(o.describe() for o in fetched[:4])
+            + ") are not ones the server must serve"
         )
     return f"observed: served at {served[0].url}"
 

@@ -14,7 +14,10 @@ from mitmproxy.test import tflow
 from harness.errors import ConfigError
 from harness.profiles.catalogue import load_profiles
 from harness.profiles.model import ResourceMode
+from harness.proxy.addon import META, McpAuthAddon, _state_of
+from harness.proxy.passive import judge_observed
 from harness.proxy.replay import QUIRKS_META, QuirkReplay, Seen, replayed_resource, replayed_scope
+from harness.results import Verdict
 
 H = "http://127.0.0.1:9000"
 MCP = f"{H}/mcp"
@@ -108,7 +111,8 @@ def test_a_spec_profile_changes_nothing_of_a_correct_client() -> None:
     assert replay.applied == []
 
 
-def test_bearer_dropped_after_the_exchange(tmp_path: Path) -> None:
+def drops_bearer(profiles: Path) -> QuirkReplay:
+    """The replay of a profile (written to `profiles`) that drops the bearer after the exchange."""
     source = Path("simulators/profiles/spec-2025-11-25.toml").read_text()
     custom = source.replace('name = "spec-2025-11-25"', 'name = "drops-bearer"')
     custom = custom.replace('kind = "spec"', 'kind = "client"')
@@ -117,8 +121,12 @@ def test_bearer_dropped_after_the_exchange(tmp_path: Path) -> None:
         '\n[token_use]\nbearer = { value = "dropped-after-exchange", '
         f'source = "{source_url}", observed = "2026-01" }}\n'
     )
-    (tmp_path / "drops-bearer.toml").write_text(custom)
-    replay = QuirkReplay("drops-bearer", profile_dirs=[tmp_path])
+    (profiles / "drops-bearer.toml").write_text(custom)
+    return QuirkReplay("drops-bearer", profile_dirs=[profiles])
+
+
+def test_bearer_dropped_after_the_exchange(tmp_path: Path) -> None:
+    replay = drops_bearer(tmp_path)
     assert "authorization" in send(replay, rpc("initialize")).request.headers  # no token yet
     seen(replay, token(code="c"), 200, {"access_token": "tok-1", "token_type": "Bearer"})
     sent = send(replay, rpc("tools/call"))
@@ -166,3 +174,28 @@ def test_replayed_scope_sources_and_offline_access() -> None:
     assert replayed_scope(profiles["python-sdk"], seen) == "notes:read offline_access"
     assert replayed_scope(profiles["vscode"], seen) == "notes:read notes:write"  # prm, as
     assert replayed_scope(profiles["codex"], seen) is None  # no sources
+
+
+def test_a_rewritten_flow_is_no_evidence_against_the_server(tmp_path: Path) -> None:
+    # The server answers the profile's request (bearer dropped) with a correct bare 401; the
+    # client's view (a token refused without invalid_token) must not judge the server.
+    addon = McpAuthAddon(on_flow=lambda _line: None)
+    replay = drops_bearer(tmp_path)
+    bare = {"www-authenticate": f'Bearer resource_metadata="{MCP}"'}  # any URL: not judged here
+    issued = {"access_token": "tok-1", "token_type": "Bearer"}
+    for request, response in (
+        (rpc("initialize", None), http.Response.make(401, b"", bare)),
+        (token(code="c"), http.Response.make(200, json.dumps(issued), JSON)),
+        (rpc("tools/call"), http.Response.make(401, b"", bare)),
+    ):
+        made = flow(request)
+        made.metadata[META] = _state_of(made)
+        replay.request(made)
+        made.response = response
+        replay.response(made)
+        addon.addons[-1].response(made)  # type: ignore[attr-defined]
+    assert list(addon.faulted) == [2]
+    assert "as-profile token_use.bearer" in addon.faulted[2][0]
+    results, _ = judge_observed(addon.exchanges, faulted=addon.faulted)
+    server = {r.check: r.verdict for r in results if r.profile is None}
+    assert server["rs.invalid-token-challenge"] is Verdict.SKIP
