@@ -30,6 +30,7 @@ FOUND = [
     ("bearer", "garbage-token-500", "no-5xx"),
     ("bearer", "invalid-token-bare-401", "bearer-error-shape"),
     ("bearer", "jwt-kid-path", "bearer-refused"),
+    ("bearer", "jwt-header-jwk-trusted", "bearer-refused"),
     ("state", "code-reusable", "code-once"),
     ("state", "code-not-bound-to-client", "client-binding"),
     ("state", "refresh-not-bound-to-client", "client-binding"),

@@ -16,6 +16,7 @@ smallest edit of a real request. Public API, usable in a vendor's own hypothesis
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from hypothesis import strategies as st
+from joserfc import jws
+from joserfc.jwk import ECKey
 
 __all__ = [
     "Mutation",
@@ -396,6 +399,19 @@ _OMIT = object()
 # tokens and a report shows the edit, never the secret.
 
 
+@functools.cache
+def _fuzzer_ec_key() -> ECKey:
+    return ECKey.generate_key("P-256")
+
+
+def _embedded_jwk_token(header: dict[str, object], claims: dict[str, object]) -> str:
+    key = _fuzzer_ec_key()
+    edited = {**header, "alg": "ES256", "jwk": key.as_dict(private=False)}
+    edited.pop("kid", None)
+    payload = json.dumps(claims, separators=(",", ":")).encode()
+    return jws.serialize_compact(edited, payload, key, algorithms=["ES256"])
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -463,6 +479,8 @@ def apply_edit(real: str, edit: dict[str, object]) -> str:
         return real + "x"
     header, claims, signature = parsed
     key, value = edit.get("key"), edit.get("value")
+    if op == "resign-embedded-jwk":
+        return _embedded_jwk_token(header, claims)
     if op == "resign-hs256":
         edited = _set(_set(header, "alg", "HS256"), "kid", str(arg))
         signing_input = f"{_segment(edited)}.{_segment(claims)}"
@@ -533,5 +551,7 @@ def bearer_tokens(real: str) -> st.SearchStrategy[Mutation]:
         resigned = st.sampled_from(
             ["/dev/null", "../../../../../../dev/null", "../../dev/null", "/proc/self/nonexistent"]
         ).map(lambda kid: _edit("token", "bearer.jwt-kid-key", "resign-hs256", kid))
-        options += [claims, headers, signatures, resigned]
+        # re-signed with a fuzzer's EC key embedded as the header's own `jwk`
+        embedded = st.just(_edit("token", "bearer.jwt-embedded-jwk", "resign-embedded-jwk"))
+        options += [claims, headers, signatures, resigned, embedded]
     return st.one_of(*options)

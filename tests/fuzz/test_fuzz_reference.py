@@ -20,6 +20,7 @@ CASES = [
     ("bearer", "alg-none-accepted", "bearer-refused"),
     ("bearer", "invalid-token-bare-401", "bearer-error-shape"),
     ("bearer", "jwt-kid-path", "bearer-refused"),
+    ("bearer", "jwt-header-jwk-trusted", "bearer-refused"),
     ("register", "dcr-javascript-redirect-accepted", "dcr-refuses-dangerous"),
     ("bearer", "signature-not-checked", "bearer-refused"),
     ("bearer", "garbage-token-500", "no-5xx"),
