@@ -22,9 +22,12 @@ from harness.http import (
     _register_header_secrets,
     _register_response_secrets,
 )
-from harness.redact import SecretVault
+from harness.oauth.wellknown import OAUTH_WELL_KNOWN, OIDC_WELL_KNOWN, PRM_WELL_KNOWN
+from harness.redact import SecretVault, fingerprint_fields
 
 RawHeaders = Sequence[tuple[bytes, bytes]]
+METADATA_PATHS = (PRM_WELL_KNOWN, OAUTH_WELL_KNOWN, OIDC_WELL_KNOWN)
+MAX_DOCUMENT_BYTES = 64 * 1024  # past this a "metadata document" is kept as an excerpt
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,7 +65,7 @@ def record(vault: SecretVault, raw: RawExchange) -> Exchange:
         recorded_response = RecordedResponse(
             status=raw.status,
             headers=_redact_headers(vault, response_headers),
-            body_excerpt=_excerpt(vault, raw.response.body, response_headers.get("content-type")),
+            body_excerpt=_response_text(vault, raw, response_headers.get("content-type")),
         )
     return Exchange(
         request=RecordedRequest(
@@ -75,6 +78,22 @@ def record(vault: SecretVault, raw: RawExchange) -> Exchange:
         error=vault.redact(raw.error) if raw.error else None,
         elapsed_s=round(raw.elapsed_s, 4),
     )
+
+
+def _response_text(vault: SecretVault, raw: RawExchange, content_type: str | None) -> str:
+    """The response body as recorded: a well-known metadata document whole (public, and the
+    judges read its members: cut at the excerpt size it would no longer parse), else the
+    HTTP layer's excerpt."""
+    body = raw.response.body if raw.response else b""
+    path = urlsplit(raw.url).path
+    if 0 < len(body) <= MAX_DOCUMENT_BYTES and any(p in path for p in METADATA_PATHS):
+        try:
+            document = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            document = None
+        if isinstance(document, dict):
+            return vault.redact(json.dumps(fingerprint_fields(document)))
+    return _excerpt(vault, body, content_type)
 
 
 def _register_body_secrets(vault: SecretVault, content_type: str | None, body: bytes) -> None:
