@@ -227,6 +227,14 @@ def _prefix_of(fetched: list[Observed], expected: list[str]) -> Observed | None:
     return None
 
 
+def _discovery_began(ev: ObservedClient, first_fetch: Observed) -> bool:
+    """Whether the capture holds what began this discovery: a 401 or the session's initialize."""
+    return any(
+        o.kind is Kind.MCP and (o.status == 401 or o.rpc_method == "initialize")
+        for o in ev.before(first_fetch)
+    )
+
+
 def _prm_order(ev: ObservedClient, fetched: list[Observed]) -> list[str]:
     """The PRM URLs in the order the spec has the client try them."""
     order: list[str] = []
@@ -259,6 +267,11 @@ def discovery_order(ev: ObservedClient) -> str:
     if not prm and not metadata:
         raise NotApplicable("the client fetched no metadata through the proxy (cached, or gave up)")
     if metadata and not prm:
+        if not _discovery_began(ev, metadata[0]):
+            raise NotApplicable(
+                "AS metadata fetched with no PRM, but the capture has no 401 or initialize "
+                "before it: the client may have PRM cached (the proxy started mid-session)"
+            )
         raise CheckFailed(
             expected="protected resource metadata (RFC 9728) before the authorization server's",
             actual=f"no PRM fetched; first metadata fetch {metadata[0].describe()}",
