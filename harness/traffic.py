@@ -87,13 +87,21 @@ class Observed:
 
 
 def read(exchanges: list[Exchange] | tuple[Exchange, ...]) -> tuple[Observed, ...]:
-    """Every exchange read, in the order given (the order the requests were sent)."""
+    """Every exchange read, in the order the requests were sent: by `at` (the send time) when
+    every exchange carries one (the proxy records in completion order, so a long SSE GET or a
+    slow /token lands late), else in the order given."""
     mcp_urls = {
         _strip(e.request.url)
         for e in exchanges
         if e.request.method == "POST" and _rpc(e.request.body_excerpt)[0] is not None
     }
-    return tuple(_read(e, mcp_urls) for e in exchanges)
+    timed = [e.at for e in exchanges if e.at is not None]
+    ordered = (
+        sorted(exchanges, key=lambda e: e.at or 0.0)  # stable: ties keep their order
+        if len(timed) == len(exchanges)
+        else exchanges
+    )
+    return tuple(_read(e, mcp_urls) for e in ordered)
 
 
 def _read(exchange: Exchange, mcp_urls: set[str]) -> Observed:
@@ -209,6 +217,11 @@ def _position(items: tuple[Observed, ...] | list[Observed], item: Observed) -> i
 def upto(items: list[Observed], last: Observed) -> list[Observed]:
     """`items` up to and including `last` itself."""
     return items[: _position(items, last) + 1]
+
+
+def shown(items: list[Observed]) -> tuple[Exchange, ...]:
+    """The exchanges of `items`: a judgement's evidence."""
+    return tuple(o.exchange for o in items)
 
 
 def clients(exchanges: list[Exchange] | tuple[Exchange, ...]) -> tuple[ObservedClient, ...]:

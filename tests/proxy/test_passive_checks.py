@@ -8,6 +8,7 @@ conformance suite's negative tests do.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import pytest
@@ -15,6 +16,8 @@ import pytest
 from harness.checks import BY_ID, OBSERVED_CHECKS
 from harness.exchange import Exchange, RecordedRequest, RecordedResponse
 from harness.proxy.passive import judge_observed
+from harness.proxy.record import RawExchange, RawMessage, record
+from harness.redact import SecretVault
 from harness.results import CompatVerdict, Result, Verdict
 from harness.traffic import clients
 
@@ -449,3 +452,110 @@ def test_server_metadata_findings() -> None:
     assert server["disc.prm.authorization-servers"] is Verdict.FAIL
     server = {r.check: r.verdict for r in judge_observed([prm, wrong])[0] if r.profile is None}
     assert server["disc.as.issuer-match"] is Verdict.FAIL
+
+
+def _server(exchanges: list[Exchange], faulted: set[int] | frozenset[int] = frozenset()) -> dict:
+    return {r.check: r for r in judge_observed(exchanges, faulted=faulted)[0] if r.profile is None}
+
+
+def test_prm_served_ignores_a_root_miss_when_the_named_url_was_faulted() -> None:
+    # discovery-404 on the named (path-suffixed) PRM: that fetch is faulted; the root 404 is no
+    # URL the server must serve, so the server is not failed for it
+    root = f"{H}/.well-known/oauth-protected-resource"
+    login = [ex("GET", PRM, status=404), ex("GET", root, status=404), *discovery()[1:]]
+    exchanges = good(login=[*login, authorize(), token()])
+    result = _server(exchanges, faulted={1})["disc.prm.served"]
+    assert result.verdict is Verdict.SKIP
+    assert PRM in result.message
+
+
+def test_prm_served_fails_only_for_the_url_the_server_named_or_the_first_candidate() -> None:
+    root = f"{H}/.well-known/oauth-protected-resource"
+    root_only = [ex("GET", root, status=404), *discovery()[1:], authorize(), token()]
+    # a client that only probes root, with no challenge seen: root is not the first candidate
+    no_challenge = [*root_only, rpc("tools/call", TOKEN_A)]
+    assert _server(no_challenge)["disc.prm.served"].verdict is Verdict.SKIP
+    # the named URL itself missing fails
+    named_missing = good(login=[ex("GET", PRM, status=404), *discovery()[1:], authorize(), token()])
+    assert _server(named_missing)["disc.prm.served"].verdict is Verdict.FAIL
+    # no challenge seen: the path-suffixed candidate missing fails
+    first_missing = [ex("GET", PRM, status=404), *root_only[1:], rpc("tools/call", TOKEN_A)]
+    assert _server(first_missing)["disc.prm.served"].verdict is Verdict.FAIL
+
+
+def test_a_client_stopped_by_an_injected_fault_is_not_blamed_on_the_server() -> None:
+    # rate-limit at /token: the proxy's own 429, and the client gives up
+    limited = ex("POST", f"{H}/token", status=429, rheaders=(("retry-after", "1"),))
+    exchanges = good(login=[*discovery(), authorize(), limited], use=[])
+    for faulted in ({len(exchanges) - 1}, {len(exchanges) - 1: ["rate-limit#1"]}):
+        _, (entry,) = judge_observed(exchanges, faulted=faulted)
+        assert entry.verdict is CompatVerdict.BROKEN
+        why = entry.reasons[0]
+        assert why.attribution.value != "server"
+        assert "fault" in why.text
+    assert "rate-limit#1" in why.text
+    # the same 429 from the server itself is the server's doing
+    _, (entry,) = judge_observed(exchanges)
+    assert entry.reasons[0].attribution.value == "server"
+
+
+def test_metadata_documents_over_the_excerpt_size_are_judged_whole() -> None:
+    # a real AS metadata document is often over 2 KB: cut, its JSON would no longer parse
+    metadata = {
+        "issuer": H,
+        "authorization_endpoint": f"{H}/authorize",
+        "token_endpoint": f"{H}/token",
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": ["notes:read", "notes:write", "offline_access"],
+        "ui_locales_supported": [f"locale-{n:04d}" for n in range(400)],
+    }
+    body = json.dumps(metadata).encode()
+    assert len(body) > 2000
+    fetched = record(
+        SecretVault(),
+        RawExchange(
+            method="GET",
+            url=f"{H}/.well-known/oauth-authorization-server",
+            request=RawMessage(headers=((b"user-agent", UA[1].encode()),), body=b""),
+            status=200,
+            response=RawMessage(headers=((b"content-type", b"application/json"),), body=body),
+            error=None,
+            elapsed_s=0.01,
+        ),
+    )
+    login = discovery()
+    login[1] = fetched
+    scoped = authorize(scope="notes:read offline_access")
+    results = verdicts_all(good(login=[*login, scoped, token()]))
+    assert results["disc.as.pkce-advertised"] is Verdict.PASS
+    assert results["disc.as.issuer-match"] is Verdict.PASS
+    assert results["client.scope-minimal"] is Verdict.PASS
+
+
+def verdicts_all(exchanges: list[Exchange]) -> dict[str, Verdict]:
+    return {r.check: r.verdict for r in judge_observed(exchanges)[0]}
+
+
+def test_as_metadata_without_prm_skips_when_the_capture_began_mid_session() -> None:
+    # the proxy started after the client had found (and cached) PRM: no 401, no initialize
+    login = [*discovery()[1:], authorize(), token()]
+    mid_session = [*login, rpc("tools/call", TOKEN_A)]
+    result = verdicts(mid_session)["client.discovery-order"]
+    assert result.verdict is Verdict.SKIP
+    assert "cached" in result.message
+
+
+def test_exchanges_are_judged_in_the_order_they_were_sent() -> None:
+    # the proxy records in completion order: a slow path-suffixed 404 completes after the root
+    # PRM fetch the client sent after it
+    root = f"{H}/.well-known/oauth-protected-resource"
+    slow_miss = ex("GET", PRM, status=404, at=2.0)
+    sent = [*discovery(prm_first=root), authorize(), token(), *good(login=[])[1:]]
+    timed = [replace(e, at=3.0 + n) for n, e in enumerate(sent)]
+    first = replace(rpc("initialize", None, status=401, www=CHALLENGE), at=1.0)
+    completed = [first, timed[0], slow_miss, *timed[1:]]
+    assert verdict(completed, "client.discovery-order") is Verdict.PASS
+    # a faulted exchange stays faulted wherever sorting puts it
+    forged = replace(rpc("tools/call", TOKEN_A, status=401, www=CHALLENGE), at=30.0)
+    server = _server([forged, *completed], faulted={0})
+    assert server["rs.invalid-token-challenge"].verdict is Verdict.SKIP
