@@ -140,7 +140,7 @@ def _charts(series: list[dict[str, object]]) -> tuple[Markup, ...]:
         return [(t, y) for t, p in points if (y := _number(p.get(key))) is not None]
 
     latency = [k for k in keys if k.endswith("_ms")]
-    rates = [k for k in ("rps", "failures", "rate_limited") if k in keys]
+    rates = [k for k in ("rps", "failures", "rate_limited", "transport_errors") if k in keys]
     charts = []
     if rates:
         charts.append(line_chart("Requests per second", {k: line(k) for k in rates}, "per s"))
