@@ -17,7 +17,7 @@ from harness.errors import CheckFailed, NotApplicable
 from harness.exchange import Exchange
 from harness.oauth.wellknown import ResourceMatch, as_metadata_urls, prm_urls, resource_matches
 from harness.results import Result
-from harness.traffic import Kind, Observed
+from harness.traffic import Kind, Observed, shown
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,10 +55,6 @@ def passive(check_id: str) -> Callable[[Judge], Check[ObservedServer]]:
     return declare
 
 
-def _shown(items: list[Observed]) -> tuple[Exchange, ...]:
-    return tuple(o.exchange for o in items)
-
-
 def _bare(ev: ObservedServer) -> list[Observed]:
     found = [o for o in ev.of(Kind.MCP) if not o.bearer and o.status is not None]
     if not found:
@@ -76,7 +72,7 @@ def challenge(ev: ObservedServer) -> str:
         raise CheckFailed(
             expected='401 with WWW-Authenticate: Bearer resource_metadata="…"',
             actual=f"WWW-Authenticate: {unhelpful[0].header('www-authenticate')!r}",
-            evidence=_shown(unhelpful),
+            evidence=shown(unhelpful),
         )
     return f"observed: {len(refused)} unauthenticated request(s) got a resource_metadata challenge"
 
@@ -89,7 +85,7 @@ def no_token(ev: ObservedServer) -> str:
         raise CheckFailed(
             expected="401 without a token",
             actual="; ".join(o.describe() for o in granted[:3]),
-            evidence=_shown(granted),
+            evidence=shown(granted),
         )
     return f"observed: {len(bare)} request(s) without a token, none let in"
 
@@ -143,7 +139,7 @@ def prm_served(ev: ObservedServer) -> str:
             expected=f"PRM JSON at {broken[0].url}"
             + (" (the challenge's resource_metadata)" if named else " (RFC 9728 §3.1)"),
             actual=broken[0].describe(),
-            evidence=_shown(broken),
+            evidence=shown(broken),
         )
     served = [o for o in fetched if o.ok and o.document is not None]
     if not served:
@@ -187,7 +183,7 @@ def prm_authorization_servers(ev: ObservedServer) -> str:
         raise CheckFailed(
             expected="authorization_servers with at least one issuer",
             actual=f"authorization_servers={listed!r}",
-            evidence=_shown(empty),
+            evidence=shown(empty),
         )
     return f"observed: {served[0].strings('authorization_servers')[0]}"
 
@@ -224,7 +220,7 @@ def no_store(ev: ObservedServer) -> str:
         raise CheckFailed(
             expected="Cache-Control: no-store on token responses",
             actual=f"Cache-Control: {cached[0].header('cache-control')!r}",
-            evidence=_shown(cached),
+            evidence=shown(cached),
         )
     return f"observed: {len(issued)} token response(s) with no-store"
 
