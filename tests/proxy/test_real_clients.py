@@ -140,6 +140,9 @@ def test_real_client_through_the_proxy(reference: ReferenceServer, client: str, 
     if not expected.connected:
         assert not calls, events
         assert entry.phase == "token"
+        why = entry.reasons[0]  # the proxy's own 429 stopped it: named, not the server's doing
+        assert why.attribution.value != "server", entry.to_json()
+        assert f"{fault}#" in why.text, entry.to_json()
         return
     assert [e["ok"] for e in calls] == [True] * CALLS, events  # every client recovered
     if fault == "inject-prompt":  # the client hands the injected text on to its caller
