@@ -10,6 +10,7 @@ import contextlib
 import math
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,8 @@ MAX_DURATION_S = 900.0
 MAX_WORKERS = 8
 MAX_REQUESTS = 2_000_000
 DEFAULT_GRACE_MAX_S = 30.0  # the largest documented default reuse window (Okta)
+START_TIMEOUT_S = 60.0  # the embedded reference names its endpoints within this
+STOP_TIMEOUT_S = 15.0  # then SIGKILL
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -94,6 +97,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         choices=("must", "should"),
         help="exit 1 on a MUST invariant's fail (default), or on a SHOULD's warn too",
     )
+    from harness.cli import add_baseline_options  # loaded already: the CLI calls this
+
+    add_baseline_options(load)
     add("--allow-remote-target", action="store_true", help="allow a non-loopback target")
     add("--out", metavar="DIR", help="output folder (default: reports/<timestamp>/)")
 
@@ -153,19 +159,49 @@ def _target(url: str | None, extra: tuple[str, ...]) -> Iterator[tuple[str, str 
     if url:
         yield url, None
         return
-    command = [sys.executable, "-m", "simulators.reference", *extra]
+    with serve([sys.executable, "-m", "simulators.reference", *extra]) as found:
+        yield found
+
+
+@contextlib.contextmanager
+def serve(
+    command: list[str], start_s: float = START_TIMEOUT_S, stop_s: float = STOP_TIMEOUT_S
+) -> Iterator[tuple[str, str | None]]:
+    """Run a server that names its MCP endpoint (and a second one) in its first two lines:
+    those lines within `start_s`, else TargetError; stopped with SIGTERM, killed after `stop_s`."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
     try:
-        assert process.stdout is not None
-        first, second = process.stdout.readline(), process.stdout.readline()
+        first, second = _first_lines(process, start_s)
         if not first.startswith("MCP endpoint:"):
             from harness.errors import TargetError
 
-            raise TargetError("the embedded reference server did not start")
+            raise TargetError(f"the embedded reference server did not start within {start_s:g} s")
         other = second.split(":", 1)[1].strip() if second.startswith("second MCP") else None
         yield first.split(":", 1)[1].strip(), other
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        try:
+            process.wait(timeout=stop_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+def _first_lines(process: subprocess.Popen[str], timeout_s: float) -> tuple[str, str]:
+    """The first two lines, or what came of them within `timeout_s` (a reader thread: a pipe's
+    readline has no timeout; the thread ends when the process is stopped and the pipe closes)."""
+    lines: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for _ in range(2):
+            lines.append(process.stdout.readline())
+        done.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    done.wait(timeout_s)
+    found = [*lines, "", ""]
+    return found[0], found[1]

@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Final
 
-from harness.errors import NotApplicable
+from harness.errors import NotApplicable, TargetError
 from harness.load.material import Plan
 from harness.load.names import (
     HERD_WINDOW_S,
@@ -240,9 +240,13 @@ def judge_grace(evidence: GraceEvidence, run_s: float) -> Result:
 
 
 def probe_error(invariant: Invariant, exc: Exception) -> Result:
-    """A probe that could not run: skip when the capability is absent, else error."""
+    """A probe that could not run: skip when the capability is absent, else error with the
+    exchanges that show why (a TargetError's)."""
     verdict = Verdict.SKIP if isinstance(exc, NotApplicable) else Verdict.ERROR
-    return invariant.result(verdict, str(exc) or type(exc).__name__)
+    exchanges = exc.exchanges if isinstance(exc, TargetError) else ()
+    return invariant.result(
+        verdict, str(exc) or type(exc).__name__, tuple(e.to_json() for e in exchanges)
+    )
 
 
 # --- the locust tally ----------------------------------------------------------------------
@@ -261,15 +265,30 @@ def judge_herd(tally: Tally, herd_at_s: float | None) -> Result:
         latency.merge(c.latency.counts)
     failed = sum(c.failures for c in counters)
     limited = sum(c.rate_limited for c in counters)
+    faults = sum(c.transport for c in counters)
     lost = tally.outcomes.get("herd_logged_out", 0) + tally.outcomes.get("expiry_logged_out", 0)
     during = tally.phases.get(f"herd|{MCP_TOOLS}")
     calls_failed = during.failures if during else 0
+    faults_during = during.transport if during else 0
     message = (
         f"{refreshes} refreshes in the storm at {herd_at_s:g} s: p95 "
         f"{_ms(latency.percentile(0.95))}, {failed} failed, {limited} rate limited (429, "
         f"retried after Retry-After), {lost} users logged out, {calls_failed} failed MCP calls "
         "during the storm"
     )
+    if faults or faults_during:
+        message += (
+            f"; {faults} refreshes and {faults_during} MCP calls got no answer (transport "
+            "faults on the load machine, not counted as the server's failures)"
+        )
+    if faults * 2 >= refreshes:  # most refreshes never reached the server: nothing to judge
+        herd = {REFRESH_HERD, REFRESH_EXPIRY, MCP_TOOLS}
+        shown = tuple(e for e in _samples(tally, "transport_error") if e.get("name") in herd)
+        return HERD.result(
+            Verdict.ERROR,
+            message + ": too few refreshes got an answer to judge the herd",
+            shown[:MAX_EVIDENCE],
+        )
     kinds = (f"failed:{REFRESH_HERD}", f"failed:{REFRESH_EXPIRY}", f"failed:{MCP_TOOLS}")
     evidence = tuple(e for kind in kinds for e in _samples(tally, kind))[:MAX_EVIDENCE]
     if failed or lost or calls_failed:
@@ -298,13 +317,23 @@ def judge_no_invalid(tally: Tally) -> Result:
     return NO_INVALID.result(Verdict.PASS, f"every invalid token was refused (sent: {sent}){note}")
 
 
-def judge_no_5xx(tally: Tally) -> Result:
+def judge_no_5xx(tally: Tally, run: dict[str, object] | None = None) -> Result:
+    """`run`: what shows why a run sent nothing (the locust processes' exit codes and their
+    redacted stderr tail)."""
     total = tally.requests
     if not total:
-        return NO_5XX.result(Verdict.ERROR, "the load run sent no request")
+        why = {"locust": run or {}, "outcomes": dict(tally.outcomes)}
+        return NO_5XX.result(Verdict.ERROR, "the load run sent no request", (why,))
     errors = tally.outcomes.get("server_error", 0)
     transport = tally.outcomes.get("transport_error", 0)
     faults = f"; {transport} transport faults (not a 5xx)" if transport else ""
+    if not errors and transport * 2 >= total:
+        return NO_5XX.result(
+            Verdict.ERROR,
+            f"{transport} of {total} requests got no answer (transport faults on the load "
+            "machine): too few answers to judge",
+            _samples(tally, "transport_error"),
+        )
     if errors:
         return NO_5XX.result(
             Verdict.FAIL,

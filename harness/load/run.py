@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness import __version__
+from harness import __version__, baseline
 from harness.config import load_config
 from harness.errors import ConfigError, HarnessError, NotApplicable
 from harness.load import invariants as inv
@@ -59,7 +59,11 @@ def run_load(
         return 3
     elapsed = time.monotonic() - started
     host = inv.HostLoad(load1=os.getloadavg()[0], cores=os.cpu_count() or 1)
-    results = _results(locust.tally, probes, args, ctx_offers_dcr, host)
+    run: dict[str, object] = {
+        "exit_codes": list(locust.exit_codes),
+        "stderr_tail": locust.stderr_tail,
+    }
+    results = _results(locust.tally, probes, args, ctx_offers_dcr, host, run)
     gates = _gates(locust.tally, args)
     report = Report(
         tool_version=__version__,
@@ -71,6 +75,10 @@ def run_load(
         results=results,
         extra={"load": {**_section(locust, probes, gates, args), "host": dataclasses.asdict(host)}},
     )
+    # --fail-on's findings, less those --baseline accepts (none when --write-baseline wrote it)
+    report, counted = baseline.gate(
+        report, baseline=args.baseline, write=args.write_baseline, fail_on=args.fail_on
+    )
     render_all(report, out)
     for r in results:
         console.print(f"{r.verdict.value:>5}  {r.check}: {r.message}", markup=False)
@@ -78,8 +86,7 @@ def run_load(
         state = "ok" if gate["passed"] else "FAILED"
         console.print(f"gate {gate['gate']}: {gate['actual']} (limit {gate['limit']}) {state}")
     console.print(f"report: {out}/report.json")
-    failing = {Verdict.FAIL} | ({Verdict.WARN} if args.fail_on == "should" else set())
-    if any(r.verdict in failing for r in results) or not all(g["passed"] for g in gates):
+    if counted or not all(g["passed"] for g in gates):
         return 1
     return 3 if any(r.verdict is Verdict.ERROR for r in results) else 0
 
@@ -205,7 +212,12 @@ def _settled[T](value: T | BaseException) -> T | Exception:
 
 
 def _results(
-    tally: Tally, probes: Probes, args: argparse.Namespace, offers_dcr: bool, host: inv.HostLoad
+    tally: Tally,
+    probes: Probes,
+    args: argparse.Namespace,
+    offers_dcr: bool,
+    host: inv.HostLoad,
+    run: dict[str, object],
 ) -> tuple[Result, ...]:
     grace = probes.grace if isinstance(probes.grace, GraceEvidence) else None
     grace_error = probes.grace if isinstance(probes.grace, Exception) else None
@@ -224,7 +236,7 @@ def _results(
         grace_result,
         inv.judge_herd(tally, round(args.duration * HERD_SHARE, 3)),
         inv.judge_no_invalid(tally),
-        inv.judge_no_5xx(tally),
+        inv.judge_no_5xx(tally, run),
         inv.judge_cost(tally, _plan(args, 1), host),
         inv.judge_isolation(tally, _plan(args, 1), host),
         inv.judge_registration(tally, offers_dcr),
@@ -237,11 +249,14 @@ def _totals(tally: Tally, duration_s: float) -> dict[str, object]:
         latency.merge(counter.latency.counts)
     requests = tally.requests
     failures = sum(c.failures for c in tally.endpoints.values())
+    transport = sum(c.transport for c in tally.endpoints.values())
     return {
         "requests": requests,
         "rps": round(requests / max(duration_s, 1e-9), 1),
         "failures": failures,
-        "fail_ratio": round(failures / requests, 5) if requests else 0.0,
+        "transport_errors": transport,  # no answer: the load machine's, apart from failures
+        # the gate's ratio: a run whose requests got no answer does not pass it either
+        "fail_ratio": round((failures + transport) / requests, 5) if requests else 0.0,
         "rate_limited": sum(c.rate_limited for c in tally.endpoints.values()),
         **latency.summary(),
     }

@@ -23,6 +23,7 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
+from harness.load.excerpt import excerpt
 from harness.load.material import MATERIAL_ENV, RESULTS_ENV, Material, TokenMaterial
 from harness.load.names import HERD_WINDOW_S, PROGRESS_PREFIX
 from harness.load.stats import Tally
@@ -105,7 +106,7 @@ class LoadRuntime:
                 "url": self.vault.redact_url(url),
                 "token": fingerprint(token) if token else None,
             },
-            "response": {"status": status, "body_excerpt": self.vault.redact(body[:300])},
+            "response": {"status": status, "body_excerpt": excerpt(self.vault, body)},
         }
 
 
@@ -154,8 +155,7 @@ def target_of(environment: Environment) -> str:
     return str(_option(environment, "mcp_target", "") or (pending[1] if pending else ""))
 
 
-def _install(environment: Environment, path: str) -> LoadRuntime:
-    material = Material.read(path)
+def _install(environment: Environment, material: Material) -> LoadRuntime:
     runtime = LoadRuntime(
         material=material,
         vault=SecretVault(material.secrets()),
@@ -170,16 +170,20 @@ def _chains(tokens: tuple[TokenMaterial, ...]) -> list[Chain]:
     return [Chain(t.access_token, t.refresh_token, t.expires_at) for t in tokens]
 
 
-def _prepared_material(target: str, token_sets: int, plan: str) -> str:
+def _prepared_material(target: str, token_sets: int, plan: str) -> Material:
     """Without the harness driving: log in from a plain subprocess (asyncio stays out of this
-    gevent-patched process) and read what it wrote."""
+    gevent-patched process) and read what it wrote. The file holds tokens and the client
+    secret: it is gone once read, or when the login fails."""
     handle, path = tempfile.mkstemp(prefix="mcp-load-", suffix=".json")
     os.close(handle)
-    command = [sys.executable, "-m", "harness.load.prepare", "--target", target]
-    command += ["--token-sets", str(token_sets), "--out", path]
-    command += ["--plan", plan] if plan else []
-    subprocess.run(command, check=True, timeout=300)  # noqa: S603 - our own module
-    return path
+    try:
+        command = [sys.executable, "-m", "harness.load.prepare", "--target", target]
+        command += ["--token-sets", str(token_sets), "--out", path]
+        command += ["--plan", plan] if plan else []
+        subprocess.run(command, check=True, timeout=300)  # noqa: S603 - our own module
+        return Material.read(path)
+    finally:
+        Path(path).unlink(missing_ok=True)
 
 
 def _options(parser: Any) -> None:
@@ -201,7 +205,7 @@ def _init(environment: Environment, **_kwargs: object) -> None:
     if environment.host is None:
         environment.host = target or None
     if path:
-        _install(environment, path)
+        _install(environment, Material.read(path))
         if environment.host is None:
             environment.host = runtime_of(environment).material.mcp_url
     else:  # logged in from --mcp-target: now, or by a worker when its master starts it

@@ -69,6 +69,9 @@ class Counter:
     count: int = 0
     failures: int = 0
     rate_limited: int = 0
+    #: no HTTP answer (connection refused or reset, timeout on the load machine): a finding of
+    #: its own, never a failure of the target's
+    transport: int = 0
     latency: Histogram = field(default_factory=Histogram)
 
     def add(self, ms: float, outcome: str) -> None:
@@ -77,6 +80,8 @@ class Counter:
             self.failures += 1
         elif outcome == "rate_limited":
             self.rate_limited += 1
+        elif outcome == "transport":
+            self.transport += 1
         self.latency.add(ms)
 
     def to_json(self) -> dict[str, object]:
@@ -84,6 +89,7 @@ class Counter:
             "count": self.count,
             "failures": self.failures,
             "rate_limited": self.rate_limited,
+            "transport": self.transport,
             "latency": {str(k): v for k, v in self.latency.counts.items()},
         }
 
@@ -91,6 +97,7 @@ class Counter:
         self.count += cast("int", data["count"])
         self.failures += cast("int", data["failures"])
         self.rate_limited += cast("int", data["rate_limited"])
+        self.transport += cast("int", data.get("transport", 0))
         self.latency.merge({int(k): v for k, v in cast("dict[str, int]", data["latency"]).items()})
 
 
@@ -194,6 +201,7 @@ class Tally:
                 "rps": counter.count,
                 "failures": counter.failures,
                 "rate_limited": counter.rate_limited,
+                "transport_errors": counter.transport,
                 **counter.latency.summary(),
             }
             for second, counter in sorted(self.series.items())
@@ -208,6 +216,7 @@ class Tally:
                 "rps": round(c.count / span, 1),
                 "failures": c.failures,
                 "rate_limited": c.rate_limited,
+                "transport_errors": c.transport,
                 **c.latency.summary(),
             }
             for name, c in sorted(self.endpoints.items())

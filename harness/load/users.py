@@ -56,6 +56,7 @@ class AuthUser(FastHttpUser):
 
     abstract = True
     insecure = False
+    last_status = -1  # of this user's last request (0: no answer)
 
     def __init__(self, environment: Any) -> None:
         # every URL is absolute (from the material); a worker gets no --host from its master
@@ -115,12 +116,15 @@ class AuthUser(FastHttpUser):
             elif status in expect:
                 outcome = "ok"
                 response.success()
+            elif status == 0:  # no answer: counted apart, never the target's failure
+                outcome = "transport"
+                response.failure(f"transport fault: {response.error}")
             else:
                 outcome = "failure"
                 response.failure(f"expected {sorted(expect)}, got {status}")
-                text = response.text if status else str(response.error)
                 rt.tally.note(
-                    "failed:" + name, rt.sample(name, method, url, token, status, text or "")
+                    "failed:" + name,
+                    rt.sample(name, method, url, token, status, response.text or ""),
                 )
             served = refused is not None and 0 < status < 500 and status not in {*refused, 429}
             if status >= 500 or status == 0 or served:
@@ -129,6 +133,7 @@ class AuthUser(FastHttpUser):
                 text = response.text if status else str(response.error)
                 rt.tally.note(kind, rt.sample(name, method, url, token, status, text or ""))
             rt.record(name, ms, outcome)
+        self.last_status = status
         return response
 
     def read_discovery(self) -> None:
@@ -254,7 +259,8 @@ class ChainUser(AuthUser):
 
     def _rotate(self, chain: Chain, name: str, lost: str) -> None:
         if not self.refresh(chain, name):
-            self.rt.tally.note(lost)
+            # a refresh that got no answer logs the user out on this side only
+            self.rt.tally.note("transport_lost:" + name if self.last_status == 0 else lost)
             self.chain = None  # a refused chain is dead: never back into the pool
             raise StopUser()
         self.rt.tally.note("refreshed:" + name)
