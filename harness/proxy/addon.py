@@ -179,9 +179,12 @@ class McpAuthAddon:
                 continue
             origin_ = state.client_origin
             if await actions.act_on_request(fault, flow, state.view, self.memory, origin_):
-                self._fired(state, fault)
+                state.fired.append(f"{fault.spec.kind}#{fault.id}")
+            else:
+                self.faults.release(fault)
             if flow.response is not None or flow.error is not None:
                 state.answered = flow.response is not None
+                self._release_pending(state)  # no upstream response for them to act on
                 return
         if state.rewriter is not None:
             _rewrite_request(flow.request, state.rewriter)
@@ -205,9 +208,17 @@ class McpAuthAddon:
         if state.rewriter is not None:
             _rewrite_response(response, state.rewriter)
         actions.remember_challenge(self.memory, state.client_origin, response)
-        for fault in state.pending:
+        pending, state.pending = state.pending, []
+        for fault in pending:
             if await actions.act_on_response(fault, flow):
-                self._fired(state, fault)
+                state.fired.append(f"{fault.spec.kind}#{fault.id}")
+            else:
+                self.faults.release(fault)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        state = flow.metadata.get(META)
+        if isinstance(state, FlowState):
+            self._release_pending(state)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -222,9 +233,11 @@ class McpAuthAddon:
         state.fired.append(f"{fault.spec.kind}#{fault.id}")  # `fired` counts expirations only
         return True
 
-    def _fired(self, state: FlowState, fault: Fault) -> None:
-        if self.faults.mark_fired(fault):
-            state.fired.append(f"{fault.spec.kind}#{fault.id}")
+    def _release_pending(self, state: FlowState) -> None:
+        """Response faults reserved on the request whose flow never got an upstream response."""
+        for fault in state.pending:
+            self.faults.release(fault)
+        state.pending.clear()
 
     def keep(
         self,

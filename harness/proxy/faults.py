@@ -353,8 +353,9 @@ class FaultSet:
 
     def decide(self, request: RequestView) -> list[Fault]:
         """The faults that fire on this request: counted, triggered and drawn now, in the order
-        they were added. `fired` counts only what an action really did (`mark_fired`): a response
-        fault may find nothing to change."""
+        they were added. Each firing is reserved here, under the lock, so concurrent flows never
+        overrun `times`; the caller gives it back with `release` when its action changed nothing
+        (a response fault may find nothing to change, or the flow may end before its response)."""
         now = time.monotonic()
         chosen = []
         with self._lock:
@@ -369,17 +370,14 @@ class FaultSet:
                     continue
                 if spec.probability < 1 and fault.rng.random() >= spec.probability:
                     continue
+                fault.fired += 1
                 chosen.append(fault)
         return chosen
 
-    def mark_fired(self, fault: Fault) -> bool:
-        """Count a firing; False if the fault has reached `times` meanwhile (a concurrent flow
-        used the last one), so the action must not act."""
+    def release(self, fault: Fault) -> None:
+        """Give back a firing `decide` reserved whose action did not act."""
         with self._lock:
-            if fault.spec.times is not None and fault.fired >= fault.spec.times:
-                return False
-            fault.fired += 1
-            return True
+            fault.fired = max(0, fault.fired - 1)
 
 
 def describe_kinds() -> str:

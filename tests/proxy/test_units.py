@@ -82,12 +82,24 @@ def test_times_and_removal() -> None:
     fault = faults.add(parse_fault("refresh-fails-once"))
     grant = RequestView(method="POST", path="/token", grant_type="refresh_token")
     assert faults.decide(grant) == [fault]
-    assert faults.mark_fired(fault)
-    assert faults.decide(grant) == []
+    assert faults.decide(grant) == []  # the firing was reserved by the first decision
     assert faults.remove(fault.id)
     assert not faults.remove(fault.id)
     assert faults.snapshot() == []
     assert faults.snapshot(include_removed=True)[0]["fired"] == 1
+
+
+def test_times_is_reserved_at_decision_and_released_when_nothing_acted() -> None:
+    """Two flows in flight on a times=1 fault: only one may act; the other must pass through
+    untouched (not be changed and then left out of the faulted flows)."""
+    faults = FaultSet(seed=1)
+    fault = faults.add(parse_fault("corrupt-challenge:times=1"))
+    probe = RequestView(method="POST", path="/mcp")
+    first, second = faults.decide(probe), faults.decide(probe)
+    assert (first, second) == ([fault], [])
+    faults.release(fault)  # the first flow's response had no challenge to corrupt
+    assert faults.decide(probe) == [fault]
+    assert fault.fired == 1
 
 
 def test_probability_is_seeded_and_roughly_right() -> None:
