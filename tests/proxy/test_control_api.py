@@ -67,8 +67,10 @@ def test_faults_switch_mid_traffic_through_the_api(
             recorded = await control.request("GET", mcp_proxy.control_url + "/exchanges")
             assert isinstance(recorded.json(), list)
             assert len(recorded.json()) == len(mcp_proxy.exchanges())  # type: ignore[arg-type]
+            bare = await control.request("POST", api, content=b"reset")  # a page could send it
+            assert bare.status == 415
             for spec in ("reset:p=0.5", "latency:ms=5"):
-                await control.request("POST", api, content=spec.encode())  # a bare SPEC body
+                await control.request("POST", api, json_body={"spec": spec})
             cleared = await control.request("DELETE", api)
             assert (cleared.status, cleared.json_object()) == (200, {"removed": 2})
 
