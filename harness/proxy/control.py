@@ -36,11 +36,11 @@ class ControlServer:
     def __init__(
         self, faults: FaultSet, exchanges: Callable[[], Sequence[Exchange]], port: int = 0
     ) -> None:
-        handler = type(
+        handler: type[_Handler] = type(
             "_Handler", (_Handler,), {"faults": faults, "exchanges": staticmethod(exchanges)}
         )
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        handler.port = self._server.server_address[1]
+        handler.port = int(self._server.server_address[1])
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="mcp-proxy-control", daemon=True
