@@ -32,7 +32,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--addon-path", action="store_true", help="print the script for `mitmdump -s` and exit"
     )
     proxy.add_argument(
-        "--listen", metavar="HOST:PORT", default="127.0.0.1:8080", help="default 127.0.0.1:8080"
+        "--listen",
+        metavar="HOST:PORT",
+        default="127.0.0.1:8080",
+        help="default 127.0.0.1:8080; a non-loopback host needs --allow-remote-clients",
+    )
+    proxy.add_argument(
+        "--allow-remote-clients",
+        action="store_true",
+        help="allow a --listen address other hosts can reach (with --forward: an open proxy "
+        "for anyone on that network)",
     )
     proxy.add_argument(
         "--fault",
@@ -94,6 +103,12 @@ def _settings(args: argparse.Namespace) -> ProxySettings:
     host, sep, port = args.listen.rpartition(":")
     if not sep or not port.isdigit():
         raise ConfigError(f"--listen {args.listen!r}: expected HOST:PORT")
+    listen_host = host.strip("[]") or "127.0.0.1"
+    if not args.allow_remote_clients and not _loopback(listen_host):
+        raise ConfigError(
+            f"--listen {args.listen!r} is reachable from other hosts (the proxy would relay "
+            "their requests and show them the traffic); add --allow-remote-clients if you mean it"
+        )
     out = (
         Path(args.out)
         if args.out
@@ -101,7 +116,7 @@ def _settings(args: argparse.Namespace) -> ProxySettings:
     )
     return ProxySettings(
         upstream=None if args.forward else args.upstream,
-        listen_host=host.strip("[]") or "127.0.0.1",
+        listen_host=listen_host,
         listen_port=int(port),
         faults=tuple(args.fault),
         seed=args.seed,
@@ -112,6 +127,17 @@ def _settings(args: argparse.Namespace) -> ProxySettings:
         until_idle_s=args.until_idle,
         console=not args.quiet,
     )
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # another name: it may resolve anywhere
+        return False
 
 
 def _serve(args: argparse.Namespace, settings: ProxySettings) -> int:
