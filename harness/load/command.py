@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import signal
 import subprocess
 import sys
 import threading
@@ -146,10 +147,28 @@ def main(args: argparse.Namespace) -> int:
     )
     # the embedded reference's tokens expire mid-run: the expired class and a natural herd
     ttl = max(3, math.floor(args.duration * 0.45))
-    with _target(args.target, ("--access-token-ttl", str(ttl))) as (url, other):
+    with _terminate_cleanly(), _target(args.target, ("--access-token-ttl", str(ttl))) as found:
         from harness.load.run import run_load
 
-        return run_load(url, args, out, other_resource=other)
+        return run_load(found[0], args, out, other_resource=found[1])
+
+
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """SIGTERM unwinds like an exception, so every cleanup runs: the token material's folder
+    is deleted and locust and the embedded reference are stopped (the default would just die)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def unwind(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, unwind)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -207,3 +208,47 @@ def test_remote_target_refused_then_accepted_with_the_flag(
     accepted = capsys.readouterr().err
     assert "loopback targets only" not in accepted
     assert f"cannot run against {target}" in accepted
+
+
+def test_sigterm_mid_run_leaves_no_material_and_no_process(tmp_path: Path) -> None:
+    """The harness process stopped with SIGTERM during the load: the folder with the tokens and
+    the client secret is deleted, and the locust and reference processes it started are gone."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    argv = [sys.executable, "-m", "harness", "load", "--duration", "30", "--users", "4"]
+    argv += ["--mix", "mcp=1", "--out", str(tmp_path / "out")]
+    harness = subprocess.Popen(  # noqa: S603
+        argv, env={**os.environ, "TMPDIR": str(temp)}, stderr=subprocess.PIPE, text=True
+    )
+    assert harness.stderr is not None
+    try:
+        for line in harness.stderr:  # the first progress line: locust is running
+            if line.startswith("load t="):
+                break
+        assert list(temp.glob("mcp-load-*")), "the material folder exists while locust runs"
+        children = _children(harness.pid)
+        assert children
+        harness.send_signal(signal.SIGTERM)
+        code = harness.wait(timeout=30)
+    finally:
+        if harness.poll() is None:
+            harness.kill()
+            harness.wait()
+        harness.stderr.close()
+    assert not list(temp.glob("mcp-load-*"))
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # not ours to reap; only check it is gone
+        assert not Path(f"/proc/{pid}").exists() or _zombie(pid), pid
+    assert code == 128 + signal.SIGTERM
+
+
+def _children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def _zombie(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    return True
