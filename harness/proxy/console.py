@@ -31,7 +31,15 @@ def describe(raw: RawExchange, view: RequestView, fired: Sequence[str] = ()) -> 
     else:
         what = f"{view.method} {view.path}" + (f" {view.grant_type}" if view.grant_type else "")
     line = f"{what} → {_outcome(raw)}"
-    return line + (f"  [{', '.join(fired)}]" if fired else "")
+    return _printable(line + (f"  [{', '.join(fired)}]" if fired else ""))
+
+
+def _printable(text: str) -> str:
+    """Control and format characters escaped (`\\x1b`): the line carries strings the server and
+    the client chose, and an ANSI escape or a bidi override in them would drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _outcome(raw: RawExchange) -> str:

@@ -184,6 +184,27 @@ def test_console_lines() -> None:
     assert describe(killed, call) == "tools/call delete_note → error: connection killed"
 
 
+def test_console_lines_escape_control_characters() -> None:
+    """A hostile server (or client) must not drive the terminal: ANSI escapes, carriage returns
+    and bidi overrides in its strings are shown escaped."""
+    hostile = raw(
+        400,
+        json.dumps({"error": "\x1b]0;pwned\x07\x1b[2J", "expires_in": 1}),
+        (
+            (b"Content-Type", b"application/json"),
+            (b"Retry-After", b"1\r\x1b[1A"),
+        ),
+    )
+    view = RequestView(method="POST", path="/token\u202e\x9b31m", grant_type="x\x1b[31m")
+    line = describe(hostile, view)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c == "\u202e" for c in line)
+    assert "\\x1b]0;pwned\\x07\\x1b[2J" in line
+    assert "Retry-After 1\\r\\x1b[1A" in line
+    assert line.startswith("POST /token\\u202e\\x9b31m x\\x1b[31m → 400 ")
+    errored = replace(hostile, status=None, response=None, error="reset \x1b[2K")
+    assert describe(errored, view).endswith("error: reset \\x1b[2K")
+
+
 @pytest.mark.parametrize(
     ("how", "expected"),
     [
