@@ -194,7 +194,9 @@ def _replay_steps(ctx: FuzzContext, prop: str, shrunk: object) -> bool:
         if rule is None:
             raise NotExercised(f"the saved steps name no rule {name!r}")
         if not all(pre(machine) for pre in rule.preconditions):
-            continue  # this run's responses made the step moot (e.g. no code was issued)
+            # this run's responses made the step impossible (e.g. no code was issued): the
+            # sequence that failed was not replayed, so a judgement elsewhere proves nothing
+            raise NotExercised(f"the saved step {name!r} could not be carried out on this run")
         args = step.get("args") if isinstance(step, dict) else None
         getattr(machine, name)(**(args if isinstance(args, dict) else {}))
     late = recheck(ctx, pending)

@@ -62,3 +62,26 @@ def test_replay_of_a_file_without_failures_is_a_usage_error(tmp_path: Path) -> N
     empty = tmp_path / "empty.json"
     empty.write_text('{"results": []}')
     assert main(["fuzz", "--replay", str(empty), "--out", str(tmp_path / "out")]) == 2
+
+
+def test_replay_with_a_step_it_could_not_carry_out_is_inconclusive(tmp_path: Path) -> None:
+    """The property is judged by the first steps, but the last saved step's precondition does not
+    hold on this run: the failing sequence was not replayed, so nothing may be called fixed."""
+    steps = [
+        {"rule": "authorize", "args": {"who": 0}},
+        {"rule": "redeem_as_other_client", "args": {"i": 0}},
+        {"rule": "reuse_rotated_refresh", "args": {"i": 0}},  # nothing was ever refreshed
+    ]
+    failure = {"area": "state", "property": "client-binding", "input": {"steps": steps}}
+    saved = tmp_path / "saved.json"
+    saved.write_text(json.dumps({"failures": [failure]}))
+    with ReferenceServer(ReferenceConfig()) as correct:
+        argv = ["--target", correct.mcp_url, "--replay", str(saved)]
+        code, report = _fuzz(argv, tmp_path / "out")
+    assert code == 0
+    (item,) = report["fuzz"]["replay"]
+    assert item["status"] == "inconclusive", item
+    assert item["replays"][-1]["outcome"] == "not exercised"
+    assert "reuse_rotated_refresh" in item["replays"][-1]["message"]
+    verdict = {r["check"]: r["verdict"] for r in report["results"]}["fuzz.state.client-binding"]
+    assert verdict == "skip"
