@@ -23,7 +23,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         ", e.g. SSL_CERT_FILE or NODE_EXTRA_CA_CERTS). Faults can be added and removed while it "
         "runs through the loopback control API (GET/POST/DELETE /faults). report.json and the "
         "other formats are written to --out when it stops: after --duration, after --until-idle "
-        "seconds without traffic, or on Ctrl-C/SIGTERM.",
+        "seconds without traffic, or on Ctrl-C/SIGTERM. It exits 1 when a passive check fails "
+        "(with --baseline: only a failure the baseline does not list).",
     )
     where = proxy.add_mutually_exclusive_group()
     where.add_argument("--upstream", metavar="URL", help="the MCP endpoint to proxy (reverse)")
@@ -61,6 +62,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     proxy.add_argument("--out", metavar="DIR", help="output folder (default: reports/<timestamp>/)")
     proxy.add_argument("--quiet", action="store_true", help="no live view")
+    from harness.cli import add_baseline_options  # loaded already: the CLI calls this
+
+    add_baseline_options(proxy)
     stop = proxy.add_mutually_exclusive_group()
     stop.add_argument("--duration", metavar="S", type=float, help="stop after S seconds")
     stop.add_argument(
@@ -89,8 +93,9 @@ def main(args: argparse.Namespace) -> int:
             raise ConfigError(f"--{name.replace('_', '-')} must be positive")
     from harness.errors import TargetError
 
+    settings = _settings(args)
     try:
-        return _serve(args, _settings(args))
+        return _serve(settings, _out(args), args)
     except TargetError as exc:  # e.g. the listen address is taken
         sys.stderr.write(f"mcp-auth-harness proxy: {exc}\n")
         return 3
@@ -109,11 +114,6 @@ def _settings(args: argparse.Namespace) -> ProxySettings:
             f"--listen {args.listen!r} is reachable from other hosts (the proxy would relay "
             "their requests and show them the traffic); add --allow-remote-clients if you mean it"
         )
-    out = (
-        Path(args.out)
-        if args.out
-        else Path("reports") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    )
     return ProxySettings(
         upstream=None if args.forward else args.upstream,
         listen_host=listen_host,
@@ -121,12 +121,18 @@ def _settings(args: argparse.Namespace) -> ProxySettings:
         faults=tuple(args.fault),
         seed=args.seed,
         as_profile=args.as_profile,
-        out=out,
+        out=None,  # written here once judged against --baseline (see _serve)
         control_port=args.control_port,
         duration_s=args.duration,
         until_idle_s=args.until_idle,
         console=not args.quiet,
     )
+
+
+def _out(args: argparse.Namespace) -> Path:
+    if args.out:
+        return Path(args.out)
+    return Path("reports") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _loopback(host: str) -> bool:
@@ -140,14 +146,15 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _serve(args: argparse.Namespace, settings: ProxySettings) -> int:
+def _serve(settings: ProxySettings, out: Path, args: argparse.Namespace) -> int:
     import asyncio
     import signal
 
     from rich.console import Console
 
+    from harness.baseline import gate
     from harness.proxy.runner import ProxyInfo, ProxyRun
-    from harness.results import Verdict
+    from harness.report import render_all
 
     console = Console(stderr=True, highlight=False)
 
@@ -171,7 +178,11 @@ def _serve(args: argparse.Namespace, settings: ProxySettings) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, run.stop)
         report = await run.run()
-        console.print(f"{run.addon.flows} flows; report: {settings.out}/report.json")
-        return 1 if any(r.verdict is Verdict.FAIL for r in report.results) else 0
+        report, counted = gate(
+            report, baseline=args.baseline, write=args.write_baseline, fail_on="must"
+        )
+        render_all(report, out)
+        console.print(f"{run.addon.flows} flows; report: {out}/report.json")
+        return 1 if counted else 0
 
     return asyncio.run(serve())
