@@ -322,7 +322,16 @@ def judge_no_5xx(tally: Tally, run: dict[str, object] | None = None) -> Result:
     redacted stderr tail)."""
     total = tally.requests
     if not total:
-        why = {"locust": run or {}, "outcomes": dict(tally.outcomes)}
+        found = run or {}
+        tail = str(found.get("stderr_tail", ""))[-600:]
+        why: dict[
+            str, object
+        ] = {  # shaped like an exchange, so every rendering shows it as one line
+            "request": {"method": "RUN", "url": "locust"},
+            "error": f"exit codes {found.get('exit_codes')}: {tail}",
+            "locust": found,
+            "outcomes": dict(tally.outcomes),
+        }
         return NO_5XX.result(Verdict.ERROR, "the load run sent no request", (why,))
     errors = tally.outcomes.get("server_error", 0)
     transport = tally.outcomes.get("transport_error", 0)

@@ -25,6 +25,7 @@ from harness.load.excerpt import EXCERPT_CHARS, excerpt
 from harness.load.names import MCP_TOOLS, REFRESH_HERD
 from harness.load.stats import Tally
 from harness.redact import SecretVault, fingerprint
+from harness.report.view import exchanges
 from harness.results import Verdict
 from simulators.reference import ReferenceServer
 from tests.load.test_load_cli import _load, _verdicts
@@ -98,6 +99,9 @@ def test_a_run_without_requests_is_an_error_that_says_why() -> None:
     assert result.verdict is Verdict.ERROR
     assert result.evidence
     assert result.evidence[0]["locust"] == run
+    shown = exchanges(result)[0].line
+    assert "exit codes [1]" in shown
+    assert "ImportError: boom" in shown
 
 
 def test_vendor_mode_deletes_the_material_file(tmp_path: Path) -> None:
