@@ -33,7 +33,7 @@ from harness.proxy.console import describe
 from harness.proxy.control import ControlServer
 from harness.proxy.faults import Fault, FaultSet, RequestView, parse_fault
 from harness.proxy.outcome import RunFacts, build_report
-from harness.proxy.record import RawExchange, RawMessage, record
+from harness.proxy.record import RawExchange, RawMessage, kept, record
 from harness.proxy.replay import QUIRKS_META, QuirkReplay
 from harness.proxy.rewrite import Rewriter, header, is_textual, origin, rewriter_for
 from harness.redact import SecretVault, fingerprint
@@ -41,7 +41,10 @@ from harness.results import Report
 
 log = logging.getLogger(__name__)
 META = "mcp_auth_harness"
-MAX_EXCHANGES = 100_000  # a long run keeps counting but stops storing
+# A long run keeps counting flows but stops storing them past either bound (bodies are already
+# cut to what the recording reads when captured: record.kept).
+MAX_EXCHANGES = 20_000
+MAX_KEPT_BYTES = 256 * 1024 * 1024
 OnFlow = Callable[[str | None], None]  # each flow's console line (None: the console is off)
 OPTIONAL_STR: Any = str | None  # mitmproxy's option types are typing objects, not `type`s
 _NOT_REWRITTEN = frozenset({b"host", b"content-length", b"date"})
@@ -75,6 +78,7 @@ class McpAuthAddon:
         # positions in `exchanges` a fault or the quirk replay acted on → what acted
         self.faulted: dict[int, tuple[str, ...]] = {}
         self.flows = 0
+        self._kept_bytes = 0  # bodies held by the stored flows (raw or recorded)
         self.control: ControlServer | None = None
         self.listen: tuple[str, ...] = ()
         self.started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -168,7 +172,7 @@ class McpAuthAddon:
     # --- hooks ---------------------------------------------------------------------------
 
     async def request(self, flow: http.HTTPFlow) -> None:
-        state = _state_of(flow)
+        state = _state_of(flow, self.vault)
         flow.metadata[META] = state
         self.flows += 1
         if self._still_expired(flow, state):
@@ -246,8 +250,11 @@ class McpAuthAddon:
         fired: Sequence[str],
         rewritten: Sequence[str] = (),
     ) -> None:
+        size = len(raw.request.body) + (len(raw.response.body) if raw.response else 0)
         with self._lock:
-            if len(self._exchanges) + len(self._raw) < MAX_EXCHANGES:
+            stored = len(self._exchanges) + len(self._raw)
+            if stored < MAX_EXCHANGES and self._kept_bytes + size <= MAX_KEPT_BYTES:
+                self._kept_bytes += size
                 if fired or rewritten:  # no evidence about the server (passive checks)
                     position = len(self._exchanges) + len(self._raw)
                     self.faulted[position] = (*fired, *rewritten)
@@ -294,7 +301,7 @@ class _Recorder:
             status=response.status_code if response is not None else None,
             response=None
             if response is None
-            else RawMessage(headers=tuple(response.headers.fields), body=_body(response)),
+            else _captured(self.owner.vault, response),
             error=error,
             elapsed_s=time.monotonic() - state.started,
         )
@@ -308,7 +315,15 @@ def _body(message: http.Message) -> bytes:
     return message.get_content(strict=False) or b""
 
 
-def _state_of(flow: http.HTTPFlow) -> FlowState:
+def _captured(vault: SecretVault, message: http.Message) -> RawMessage:
+    """One side of a flow as kept for the recording (its body cut to what it reads)."""
+    content_type = message.headers.get("content-type")
+    return RawMessage(
+        headers=tuple(message.headers.fields), body=kept(vault, _body(message), content_type)
+    )
+
+
+def _state_of(flow: http.HTTPFlow, vault: SecretVault) -> FlowState:
     request = flow.request
     mode = flow.client_conn.proxy_mode
     rewriter = None
@@ -325,7 +340,7 @@ def _state_of(flow: http.HTTPFlow) -> FlowState:
         started=time.monotonic(),
         view=actions.request_view(flow),
         client_url=url,
-        request=RawMessage(headers=tuple(request.headers.fields), body=_body(request)),
+        request=_captured(vault, request),
         rewriter=rewriter,
     )
 

@@ -17,6 +17,7 @@ import httpx
 
 from harness.exchange import Exchange, RecordedRequest, RecordedResponse
 from harness.http import (
+    EXCERPT_CHARS,
     _excerpt,
     _redact_headers,
     _register_header_secrets,
@@ -28,6 +29,7 @@ from harness.redact import SecretVault, fingerprint_fields
 RawHeaders = Sequence[tuple[bytes, bytes]]
 METADATA_PATHS = (PRM_WELL_KNOWN, OAUTH_WELL_KNOWN, OIDC_WELL_KNOWN)
 MAX_DOCUMENT_BYTES = 64 * 1024  # past this a "metadata document" is kept as an excerpt
+KEPT_PREFIX_BYTES = EXCERPT_CHARS * 4  # what _excerpt reads of a body
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +49,17 @@ class RawExchange:
     response: RawMessage | None
     error: str | None
     elapsed_s: float
+
+
+def kept(vault: SecretVault, body: bytes, content_type: str | None) -> bytes:
+    """The part of a body the recording reads, taken when the flow is captured so a long run
+    does not hold every byte: whole up to MAX_DOCUMENT_BYTES (metadata documents, token
+    requests and responses: the judges and the secret registration read them whole); past
+    that, the secrets of a JSON or form body registered now and only the excerpt's prefix."""
+    if len(body) <= MAX_DOCUMENT_BYTES:
+        return body
+    _register_body_secrets(vault, content_type, body)
+    return body[:KEPT_PREFIX_BYTES]
 
 
 def record(vault: SecretVault, raw: RawExchange) -> Exchange:

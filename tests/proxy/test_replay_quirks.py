@@ -17,6 +17,7 @@ from harness.profiles.model import ResourceMode
 from harness.proxy.addon import META, McpAuthAddon, _state_of
 from harness.proxy.passive import judge_observed
 from harness.proxy.replay import QUIRKS_META, QuirkReplay, Seen, replayed_resource, replayed_scope
+from harness.redact import SecretVault
 from harness.results import Verdict
 
 H = "http://127.0.0.1:9000"
@@ -189,7 +190,7 @@ def test_a_rewritten_flow_is_no_evidence_against_the_server(tmp_path: Path) -> N
         (rpc("tools/call"), http.Response.make(401, b"", bare)),
     ):
         made = flow(request)
-        made.metadata[META] = _state_of(made)
+        made.metadata[META] = _state_of(made, SecretVault())
         replay.request(made)
         made.response = response
         replay.response(made)
