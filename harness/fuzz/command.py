@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from harness.fuzz.replay import SavedFailure
-    from harness.results import Verdict
+    from harness.results import Result
 
 AREA_NAMES = ("authorize", "token", "register", "bearer", "state")
 
@@ -53,6 +53,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="re-run the failures a saved report.json (or failures list) holds, with fresh codes "
         "and tokens; one is fixed only after 3 clean replays",
     )
+    from harness.cli import FAIL_ON, add_baseline_options  # loaded already: the CLI calls this
+
+    fuzz.add_argument(
+        "--fail-on",
+        default="must",
+        choices=FAIL_ON,
+        help="exit 1 when findings reach this level (default: must); with --baseline, new ones",
+    )
+    add_baseline_options(fuzz)
     fuzz.add_argument("--out", metavar="DIR", help="output folder (default: reports/<timestamp>/)")
 
 
@@ -86,57 +95,67 @@ def _replay(
 ) -> int:
     from rich.console import Console
 
-    from harness import __version__
     from harness.fuzz.replay import CLEAN_REPLAYS, results, run_replay
-    from harness.report import render_all
-    from harness.results import Report
 
     console = Console(stderr=True)
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     started = time.monotonic()
     replayed = run_replay(url, failures, seed)
-    checks = tuple(results(replayed))
-    report = Report(
-        tool_version=__version__,
-        target_url=url,
-        spec_revision=None,
-        started_at=started_at,
-        duration_s=time.monotonic() - started,
-        seed=seed,
-        results=checks,
-        extra={
-            "fuzz": {
-                "settings": {"replay": str(args.replay), "clean_replays": CLEAN_REPLAYS},
-                "replay": [r.to_json() for r in replayed],
-            }
-        },
-    )
-    render_all(report, out)
+    section: dict[str, object] = {
+        "settings": {"replay": str(args.replay), "clean_replays": CLEAN_REPLAYS},
+        "replay": [r.to_json() for r in replayed],
+    }
+    code = _write(url, (started_at, started), seed, tuple(results(replayed)), section, args, out)
     for item in replayed:
         line = f"{item.saved.check} [{item.saved.kind}]: {item.status} ({item.message})"
         console.print(line, markup=False, highlight=False)
         if item.curl:
             console.print("    " + "\n    ".join(item.curl), markup=False, highlight=False)
     console.print(f"report: {out}/report.json")
-    return _exit_code({r.verdict for r in checks})
+    return code
 
 
-def _exit_code(verdicts: set[Verdict]) -> int:
-    from harness.results import Verdict
+def _write(
+    url: str,
+    start: tuple[str, float],
+    seed: int,
+    results: tuple[Result, ...],
+    section: dict[str, object],
+    args: argparse.Namespace,
+    out: Path,
+) -> int:
+    """Build the report (`start`: its wall-clock stamp and monotonic start), judge it against
+    --baseline / write --write-baseline, write it and return the exit code: 1 when findings at
+    --fail-on count (new ones only with a baseline), else 3 when a check erred, else 0."""
+    from harness import __version__
+    from harness.baseline import gate
+    from harness.report import render_all
+    from harness.results import Report, Verdict
 
-    if Verdict.FAIL in verdicts:
+    report = Report(
+        tool_version=__version__,
+        target_url=url,
+        spec_revision=None,
+        started_at=start[0],
+        duration_s=time.monotonic() - start[1],
+        seed=seed,
+        results=results,
+        extra={"fuzz": section},
+    )
+    report, counted = gate(
+        report, baseline=args.baseline, write=args.write_baseline, fail_on=args.fail_on
+    )
+    render_all(report, out)
+    if counted:
         return 1
-    return 3 if Verdict.ERROR in verdicts else 0
+    return 3 if any(r.verdict is Verdict.ERROR for r in results) else 0
 
 
 def _fuzz(url: str, areas: tuple[str, ...], args: argparse.Namespace, seed: int, out: Path) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from harness import __version__
     from harness.fuzz.runner import FuzzSettings, run_fuzz
-    from harness.report import render_all
-    from harness.results import Report
 
     console = Console(stderr=True)
     options = FuzzSettings(
@@ -159,23 +178,12 @@ def _fuzz(url: str, areas: tuple[str, ...], args: argparse.Namespace, seed: int,
     with progress:
         outcomes = run_fuzz(url, options, lambda area: progress.advance(tasks[area]))
     results = tuple(r for o in outcomes for r in o.results())
-    report = Report(
-        tool_version=__version__,
-        target_url=url,
-        spec_revision=None,
-        started_at=started_at,
-        duration_s=time.monotonic() - started,
-        seed=seed,
-        results=results,
-        extra={
-            "fuzz": {
-                "settings": options.to_json(),
-                "areas": [o.to_json() for o in outcomes],
-                "failures": [f.to_json() for o in outcomes for f in o.failures],
-            }
-        },
-    )
-    render_all(report, out)
+    section: dict[str, object] = {
+        "settings": options.to_json(),
+        "areas": [o.to_json() for o in outcomes],
+        "failures": [f.to_json() for o in outcomes for f in o.failures],
+    }
+    code = _write(url, (started_at, started), seed, results, section, args, out)
     for outcome in outcomes:
         line = f"{outcome.area}: {outcome.examples} examples, {len(outcome.failures)} failures"
         console.print(line + (f" (skipped: {outcome.skipped})" if outcome.skipped else ""))
@@ -183,7 +191,7 @@ def _fuzz(url: str, areas: tuple[str, ...], args: argparse.Namespace, seed: int,
             console.print(f"  [red]{failure.check}[/] [{failure.kind}] {failure.message}")
             console.print("    " + "\n    ".join(failure.curl), markup=False, highlight=False)
     console.print(f"seed {seed}; report: {out}/report.json")
-    return _exit_code({r.verdict for r in results})
+    return code
 
 
 @contextlib.contextmanager
