@@ -21,7 +21,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--upstream (the client connects to --listen), or with --forward as a regular proxy "
         "for clients that honour HTTPS_PROXY (they must trust ~/.mitmproxy/mitmproxy-ca-cert.pem"
         ", e.g. SSL_CERT_FILE or NODE_EXTRA_CA_CERTS). Faults can be added and removed while it "
-        "runs through the loopback control API (GET/POST/DELETE /faults). report.json and the "
+        "runs through the loopback control API (GET/POST/DELETE /faults; POST a JSON "
+        '{"spec": ...} as application/json; requests with an Origin or a foreign Host are '
+        "refused). report.json and the "
         "other formats are written to --out when it stops: after --duration, after --until-idle "
         "seconds without traffic, or on Ctrl-C/SIGTERM. It exits 1 when a passive check fails "
         "(with --baseline: only a failure the baseline does not list).",
