@@ -35,22 +35,9 @@ def test_a_reachable_listen_address_is_refused(
 def test_allow_remote_clients_listens_on_every_interface(
     reference: ReferenceServer, tmp_path: Path
 ) -> None:
+    options = "--listen 0.0.0.0:0 --allow-remote-clients --control-port -1 --duration 2"
     process, found = start(
-        [
-            *CLI,
-            "proxy",
-            "--upstream",
-            reference.mcp_url,
-            "--listen",
-            "0.0.0.0:0",
-            "--allow-remote-clients",
-            "--control-port",
-            "-1",
-            "--duration",
-            "2",
-            "--out",
-            str(tmp_path),
-        ],
+        [*CLI, "proxy", "--upstream", reference.mcp_url, *options.split(), "--out", str(tmp_path)],
         r"proxy listening: http://0\.0\.0\.0:(\d+)\S* ->",
     )
     port = found.group(1)
