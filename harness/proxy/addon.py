@@ -79,6 +79,7 @@ class McpAuthAddon:
         self.faulted: dict[int, tuple[str, ...]] = {}
         self.flows = 0
         self._kept_bytes = 0  # bodies held by the stored flows (raw or recorded)
+        self.unrecorded = 0  # flows past the capture bounds: seen, not kept, counted in the report
         self.control: ControlServer | None = None
         self.listen: tuple[str, ...] = ()
         self.started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -167,6 +168,7 @@ class McpAuthAddon:
             self.faults.snapshot(include_removed=True),
             faulted=self.faulted,
             replay=replay.to_json() if replay else None,
+            unrecorded=self.unrecorded,
         )
 
     # --- hooks ---------------------------------------------------------------------------
@@ -259,6 +261,10 @@ class McpAuthAddon:
                     position = len(self._exchanges) + len(self._raw)
                     self.faulted[position] = (*fired, *rewritten)
                 self._raw.append((raw, time.time() - raw.elapsed_s))
+            else:
+                if not self.unrecorded:
+                    log.warning("mcp proxy: capture bounds reached; later flows are not recorded")
+                self.unrecorded += 1
         line = describe(raw, view, fired) if self.console else None
         if self.on_flow is not None:
             self.on_flow(line)

@@ -31,7 +31,9 @@ def build_report(
     *,
     faulted: Collection[int] = (),
     replay: dict[str, object] | None = None,
+    unrecorded: int = 0,
 ) -> Report:
+    """`unrecorded`: flows past the capture bounds; the passive verdicts do not cover them."""
     results, compatibility = judge_observed(exchanges, faulted=faulted)
     statuses = Counter(str(e.response.status) for e in exchanges if e.response is not None)
     section: dict[str, object] = {
@@ -44,6 +46,7 @@ def build_report(
         "faults": faults,
         "counts": {
             "flows": len(exchanges),
+            "unrecorded_flows": unrecorded,
             "transport_errors": sum(1 for e in exchanges if e.response is None),
             "by_status": dict(sorted(statuses.items())),
             "faults_fired": sum(int(str(f.get("fired", 0))) for f in faults),

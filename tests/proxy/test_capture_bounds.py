@@ -10,6 +10,7 @@ import pytest
 from harness.proxy import addon as addon_module
 from harness.proxy.addon import McpAuthAddon
 from harness.proxy.faults import RequestView
+from harness.proxy.outcome import RunFacts, build_report
 from harness.proxy.record import (
     KEPT_PREFIX_BYTES,
     MAX_DOCUMENT_BYTES,
@@ -77,3 +78,16 @@ def test_stored_flows_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for _ in range(5):
         owner.keep(flow(10), view, ())
     assert len(owner.exchanges) == 5  # the flow bound
+    assert owner.unrecorded == 4  # one past the bytes, three past the flows: said in the report
+    facts = RunFacts(
+        upstream="http://127.0.0.1:9",
+        listen=("127.0.0.1:8080",),
+        mode="reverse:http://127.0.0.1:9",
+        control_url=None,
+        as_profile=None,
+        started_at="2026-12-03T00:00:00Z",
+        duration_s=1.0,
+        seed=0,
+    )
+    section = build_report(facts, owner.exchanges, [], unrecorded=owner.unrecorded).extra["proxy"]
+    assert section["counts"]["unrecorded_flows"] == 4  # type: ignore[index]
